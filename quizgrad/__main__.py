@@ -1,0 +1,5 @@
+"""``python -m quizgrad``."""
+
+from .cli import main
+
+main()

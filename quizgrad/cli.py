@@ -1,0 +1,175 @@
+"""The command line: a thin typer adapter over the core, and the one error boundary.
+
+Core modules (and sympy) are imported inside the commands, so ``quizgrad --help`` stays
+fast. Every QuizgradError becomes a short message on stderr and its exit status
+(0 fine, 1 the work found problems, 2 usage); nothing reaches the user as a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from . import __version__
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+app = typer.Typer(
+    name="quizgrad",
+    help="Teach and test the function node rule of backpropagation: a node that receives "
+    "the upstream gradient g sends g * df/dx_i back on each input wire.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    pretty_exceptions_enable=False,
+)
+
+BankPaths = Annotated[
+    list[Path] | None,
+    typer.Argument(help="Bank files or folders (default: the bundled banks).", show_default=False),
+]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON only (for scripts).")]
+
+
+def boundary(command: F) -> F:
+    """Turn quizgrad's errors into a message on stderr and an exit status."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        from .errors import QuizgradError
+
+        try:
+            return command(*args, **kwargs)
+        except QuizgradError as exc:
+            from . import render
+
+            render.error(str(exc))
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            raise typer.Exit(130) from None
+        except RecursionError:
+            from . import render
+
+            render.error("input too deeply nested")
+            raise typer.Exit(1) from None
+
+    return run  # type: ignore[return-value]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"quizgrad {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Show the version and exit.")] = False,
+) -> None:
+    """Teach and test the function node rule of backpropagation."""
+
+
+def _print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+@app.command(epilog="Examples: [bold]quizgrad check[/]  ·  "
+             "[bold]quizgrad check questions/ my-bank.yaml[/]")
+@boundary
+def check(
+    paths: BankPaths = None,
+    samples: Annotated[int, typer.Option(min=1, max=200,
+                                         help="Draws per randomized template.")] = 6,
+    as_json: JsonFlag = False,
+) -> None:
+    """Validate banks, sample every template and verify each gradient by finite differences.
+
+    Exit status 0 when all is well, 1 when any problem is found (each shown as file:line).
+    """
+    from . import render
+    from .check import check_banks
+
+    report = check_banks(paths or [], samples)
+    if as_json:
+        _print_json({
+            "ok": report.ok,
+            "banks": [{"file": b.file, "name": b.name, "templates": b.templates,
+                       "samples": b.samples, "derivatives": b.derivatives,
+                       "problems": [str(p) for p in b.problems]} for b in report.banks],
+            "problems": [{"file": p.file, "line": p.line, "field": p.field,
+                          "message": p.message} for p in report.problems],
+            "worst_relative_error": report.worst_error,
+        })
+    else:
+        render.check_report(report, render.console())
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command(name="list", epilog="Example: [bold]quizgrad list questions/seed.yaml[/]")
+@boundary
+def list_templates(paths: BankPaths = None, as_json: JsonFlag = False) -> None:
+    """List the templates of the banks: id, type, title and bank."""
+    from . import render
+    from .bank import load_banks, templates_of
+
+    rows = [(t.id, t.type, t.title, t.bank) for t in templates_of(load_banks(paths or []))]
+    if as_json:
+        _print_json([dict(zip(("id", "type", "title", "bank"), row, strict=True))
+                     for row in rows])
+    else:
+        render.template_list(rows, render.console())
+
+
+@app.command(epilog="Examples: [bold]quizgrad explain \"x*y\" --at x=3,y=-4 --upstream 2[/]  ·  "
+             "[bold]quizgrad explain \"sigmoid(w*x + b)\" --at w=0.5,x=-1,b=0.2 --json[/]")
+@boundary
+def explain(
+    expression: Annotated[str, typer.Argument(help="The node function, e.g. \"x*y\".",
+                                              show_default=False)],
+    at: Annotated[list[str], typer.Option(
+        "--at", help="Stored inputs as name=value pairs, e.g. x=3,y=-4 (repeatable).",
+        show_default=False)],
+    upstream: Annotated[str, typer.Option(help="The upstream gradient g.")] = "1",
+    as_json: JsonFlag = False,
+) -> None:
+    """Show the worked solution of one node: forward value, local and wire gradients.
+
+    Every input named in --at is a wire, even one that cancels out of the expression.
+    """
+    from . import render
+    from .errors import ExprError, UsageError
+    from .explain import explain as solve_node
+    from .explain import parse_assignments, parse_upstream, public
+
+    values = parse_assignments(at)
+    g = parse_upstream(upstream)
+    try:
+        data = solve_node(expression, values, g)
+    except ExprError as exc:
+        raise UsageError(f"cannot read the node function: {exc}") from None
+    if as_json:
+        _print_json(public(data))
+    else:
+        render.explanation(data, render.console())
+
+
+def main() -> None:
+    """Entry point of the ``quizgrad`` console script and ``python -m quizgrad``."""
+    if os.environ.get("QUIZGRAD_DEBUG"):
+        app(prog_name="quizgrad")
+        return
+    try:
+        app(prog_name="quizgrad")
+    except Exception as exc:  # the last line of defence: a bug, reported without a traceback
+        sys.stderr.write(f"quizgrad: internal error: {type(exc).__name__}: {exc}\n"
+                         "Please report it; QUIZGRAD_DEBUG=1 shows the traceback.\n")
+        sys.exit(1)
