@@ -282,7 +282,7 @@ _DEFAULT_PROMPTS = {
 }
 
 
-class _Invalid(Exception):
+class _FieldError(Exception):
     """Internal: a field could not be read; the problem is already recorded."""
 
 
@@ -295,9 +295,9 @@ class _Reader:
         self.problems: list[Problem] = []
         self.ids: dict[str, int] = {}
 
-    def problem(self, line: int, message: str, field: str | None = None) -> _Invalid:
-        self.problems.append(Problem(self.file, line, message, field))
-        return _Invalid()
+    def problem(self, line: int, message: str, field: str | None = None) -> _FieldError:
+        self.problems.append(Problem(self.file, line, message, field or None))
+        return _FieldError()
 
     def mapping(self, value: Any, line: int, field: str, allowed: set[str]) -> YamlMap:
         if not isinstance(value, dict):
@@ -327,7 +327,7 @@ class _Reader:
     def bank(self, data: Any, sha256: str) -> Bank:
         try:
             top = self.mapping(data, 1, "", {"bank", "title", "defaults", "templates"})
-        except _Invalid:
+        except _FieldError:
             return Bank(self.stem, self.stem, self.file, sha256, ())
         name = self.optional(top, "bank", self.stem, self.text, "bank")
         title = self.optional(top, "title", name, self.text, "title")
@@ -341,7 +341,7 @@ class _Reader:
         for index, item in enumerate(raw):
             try:
                 templates.append(self.template(item, raw.line_of(index), name, defaults))
-            except _Invalid:
+            except _FieldError:
                 continue
         return Bank(name, title, self.file, sha256, tuple(templates))
 
@@ -350,7 +350,7 @@ class _Reader:
             return default
         try:
             return read(mapping[key], mapping.line_of(key), field)
-        except _Invalid:
+        except _FieldError:
             return default
 
     def defaults(self, top: YamlMap) -> dict[str, Any]:
@@ -360,7 +360,7 @@ class _Reader:
         try:
             raw = self.mapping(top["defaults"], top.line_of("defaults"), "defaults",
                                {"points", "tolerance"})
-        except _Invalid:
+        except _FieldError:
             return out
         out["points"] = self.optional(raw, "points", 1.0, self.points, "defaults.points")
         out["tolerance"] = self.optional(raw, "tolerance", Tolerance(), self.tolerance,
@@ -414,7 +414,7 @@ class _Reader:
                  "truefalse": self.truefalse}[kind]
         template = build(item, tid, common)
         if len(self.problems) > before:
-            raise _Invalid()
+            raise _FieldError()
         return template
 
     def common(self, item: YamlMap, tid: str, kind: str, bank: str,
@@ -431,7 +431,7 @@ class _Reader:
                 continue
             try:
                 out[key] = need(key, read)
-            except _Invalid:
+            except _FieldError:
                 out[key] = ""
         out["explanation"] = self.optional(
             item, "explanation", "", lambda v, ln, f: self.text(v, ln, f, empty=True),
@@ -466,7 +466,7 @@ class _Reader:
                                        "must be a list of mistake ids", where)
                 out.append(SampleAnswer(entry["answer"], verdict, tuple(mistakes),
                                         entry.line))
-            except _Invalid:
+            except _FieldError:
                 continue
         return tuple(out)
 
@@ -495,7 +495,7 @@ class _Reader:
             if specs:
                 try:
                     out[name] = self.number_spec(spec, lines[name], f"{field}.{name}")
-                except _Invalid:
+                except _FieldError:
                     continue
             else:
                 out[name] = None
@@ -658,7 +658,7 @@ class _Reader:
                                  where)
                 feedback = self.optional(data, "feedback", None, self.text, f"{where}.feedback")
                 choices.append(Choice(text, correct, mistake, feedback))
-            except _Invalid:
+            except _FieldError:
                 continue
         if sum(c.correct for c in choices) != 1 and len(choices) == len(raw):
             self.problem(item.line_of("choices"), "exactly one choice must be correct: true",

@@ -122,15 +122,16 @@ def _power(base: float, exponent: float) -> float:
 
 def json_number(value: sp.Expr | float | int) -> int | float:
     """A JSON number: an int when the exact value is an integer, else a float."""
-    if isinstance(value, sp.Integer) or (isinstance(value, int) and not isinstance(value, bool)):
-        if abs(int(value)) < 2**53:
-            return int(value)
+    is_integer = isinstance(value, sp.Integer) or (
+        isinstance(value, int) and not isinstance(value, bool))
+    if is_integer and abs(int(value)) < 2**53:
+        return int(value)
     return to_float(value)
 
 
 def fmt(value: sp.Expr | float | int, digits: int = 4) -> str:
     """A number for people: exact when short (``-8``, ``0.25``), else ``digits`` significant."""
-    if isinstance(value, sp.Rational) or isinstance(value, int):
+    if isinstance(value, (sp.Rational, int)):
         exact = sp.Rational(value)
         if exact.q == 1 and abs(exact.p) < 10**12:
             return str(exact.p)
@@ -159,7 +160,7 @@ def _short_decimal(value: sp.Rational, places: int = 6) -> str | None:
 
 
 def decimal_rational(value: float | int) -> sp.Rational:
-    """An exact rational from a YAML number (the float 0.1 becomes 1/10); ValueError if not finite."""
+    """An exact rational from a YAML number (the float 0.1 is 1/10); ValueError if not finite."""
     frac = fractions.Fraction(repr(value) if isinstance(value, float) else int(value))
     return sp.Rational(frac.numerator, frac.denominator)
 

@@ -50,7 +50,7 @@ def check_report(report: CheckReport, out: Console) -> None:
     """The summary of ``quizgrad check``: a table of banks, then every problem located."""
     table = Table(title="quizgrad check", title_justify="left")
     for column in ("bank file", "name", "templates", "samples", "derivatives", "status"):
-        table.add_column(column, justify="right" if column in (
+        table.add_column(column, overflow="fold", justify="right" if column in (
             "templates", "samples", "derivatives") else "left")
     for bank in report.banks:
         status = (Text("ok", style="green") if not bank.problems else
@@ -59,7 +59,7 @@ def check_report(report: CheckReport, out: Console) -> None:
                       str(bank.derivatives), status)
     out.print(table)
     for problem in report.problems:
-        out.print(Text(str(problem), style="red"))
+        out.print(Text(str(problem), style="red"), soft_wrap=True)
     if report.ok:
         out.print(Text(
             f"All well: every gradient agrees with a central finite difference "

@@ -1,0 +1,38 @@
+"""Shared fixtures: a CLI runner with a fixed width and no colour, and bank-writing helpers."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from quizgrad.cli import app
+
+WIDTH = 100
+ENV = {"NO_COLOR": "1", "COLUMNS": str(WIDTH), "TERM": "dumb", "LINES": "50"}
+
+
+@pytest.fixture
+def run() -> Callable[..., Result]:
+    """Invoke the CLI like a user: fixed width, no colour; returns click's Result."""
+
+    def invoke(*args: str, input: str | None = None) -> Result:
+        return CliRunner().invoke(app, list(args), input=input, env=ENV, terminal_width=WIDTH)
+
+    return invoke
+
+
+@pytest.fixture
+def write(tmp_path: Path) -> Callable[[str, str], Path]:
+    """Write a dedented text file under tmp_path and return its path."""
+
+    def make(name: str, text: str) -> Path:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+        return path
+
+    return make
