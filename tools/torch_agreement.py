@@ -108,7 +108,8 @@ def draw(rng: random.Random, box: Box, smooth: Callable[[dict[str, float]], bool
 def run_quizgrad(exe: str, expr: str, point: dict[str, str], upstream: str) -> dict:
     """The JSON of ``quizgrad explain`` for one node at one point."""
     at = ",".join(f"{k}={v}" for k, v in point.items())
-    cmd = [exe, "explain", expr, "--at", at, f"--upstream={upstream}", "--json"]
+    # "--" ends the options, so that a node such as "-x" is not read as an option
+    cmd = [exe, "explain", "--at", at, f"--upstream={upstream}", "--json", "--", expr]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed: {done.stderr.strip() or done.stdout}")
