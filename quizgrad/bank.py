@@ -8,6 +8,8 @@ reported, not just the first.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import re
 from collections.abc import Iterable, Iterator
@@ -20,6 +22,7 @@ import sympy as sp
 from . import expr as ex
 from .engine import Node
 from .errors import BankError, ExprError, Problem
+from .mistakes import BY_ID
 from .numeric import Tolerance, decimal_rational
 from .rng import Stream
 from .textio import TextFileError, read_text
@@ -48,15 +51,19 @@ class NumberSpec:
         """Whether draws can differ."""
         return self.kind != "fixed"
 
+    @functools.cached_property
+    def _grid(self) -> tuple[int, int, int]:
+        scale = 10**self.places
+        return int(sp.ceiling(self.values[0] * scale)), int(sp.floor(self.values[1] * scale)), \
+            scale
+
     def _raw(self, stream: Stream) -> sp.Rational:
         if self.kind == "fixed":
             return self.values[0]
         if self.kind == "choice":
             return stream.choice(self.values)
-        scale = 10**self.places
-        low = sp.ceiling(self.values[0] * scale)
-        high = sp.floor(self.values[1] * scale)
-        return sp.Rational(stream.integer(int(low), int(high)), scale)
+        low, high, scale = self._grid
+        return sp.Rational(stream.integer(low, high), scale)
 
     def allowed(self, value: sp.Rational) -> bool:
         """Whether ``value`` passes ``nonzero`` and ``exclude``."""
@@ -460,10 +467,11 @@ class _Reader:
                     raise self.problem(entry.line, "missing required key 'answer'", where)
                 mistakes = entry.get("mistakes", [])
                 mistakes = [mistakes] if isinstance(mistakes, str) else mistakes
-                if not isinstance(mistakes, list) or not all(
-                        isinstance(m, str) and _MISTAKE_ID.fullmatch(m) for m in mistakes):
+                if not isinstance(mistakes, list):
                     raise self.problem(entry.line_of("mistakes"),
                                        "must be a list of mistake ids", where)
+                for mistake in mistakes:
+                    self.mistake_id(mistake, entry.line_of("mistakes"), f"{where}.mistakes")
                 out.append(SampleAnswer(entry["answer"], verdict, tuple(mistakes),
                                         entry.line))
             except _FieldError:
@@ -492,13 +500,10 @@ class _Reader:
             if why:
                 self.problem(lines[name], why, f"{field}.{name}")
                 continue
+            out[name] = None
             if specs:
-                try:
+                with contextlib.suppress(_FieldError):
                     out[name] = self.number_spec(spec, lines[name], f"{field}.{name}")
-                except _FieldError:
-                    continue
-            else:
-                out[name] = None
         return out
 
     def node(self, item: YamlMap, tid: str, names: Iterable[str]) -> Node:
@@ -678,6 +683,8 @@ class _Reader:
     def mistake_id(self, value: Any, line: int, field: str) -> str:
         if not isinstance(value, str) or not _MISTAKE_ID.fullmatch(value):
             raise self.problem(line, "must be a mistake id such as forward-value", field)
+        if value not in BY_ID:
+            raise self.problem(line, f"unknown mistake '{value}' (see docs/mistakes.md)", field)
         return value
 
     def placeholders(self, prompt: str, names: set[str], item: YamlMap, tid: str) -> None:

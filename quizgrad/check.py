@@ -1,8 +1,10 @@
-"""Checking banks: validate, sample every template, verify gradients by finite differences.
+"""Checking banks: validate, sample every template, verify gradients, run question tests.
 
-The finite difference is independent of sympy's differentiation: it evaluates the node
-function itself at x +- h with h = 1e-20 at 60 significant digits (mpmath, through sympy's
-evalf) and compares (f(x+h) - f(x-h)) / 2h with the engine's exact local gradient.
+Each gradient is verified against a central finite difference that is independent of
+sympy's differentiation: the node function itself is evaluated at x +- h with h = 1e-20 at
+60 significant digits (mpmath, through sympy's evalf). Randomized templates are sampled
+several times; each draw must be discriminating (see :mod:`quizgrad.discriminate`), and the
+sample answers a template lists under ``tests`` must get the verdicts and mistakes it expects.
 """
 
 from __future__ import annotations
@@ -13,10 +15,22 @@ from pathlib import Path
 
 import sympy as sp
 
-from .bank import Bank, LocalTemplate, Template, WireTemplate, bank_files, duplicate_ids, load_bank
+from .bank import (
+    Bank,
+    LocalTemplate,
+    SampleAnswer,
+    Template,
+    WireTemplate,
+    bank_files,
+    duplicate_ids,
+    load_bank,
+)
+from .compiled import compile_formula, run
 from .engine import Node, kinks
-from .errors import BankError, GradientError, Problem
-from .items import draw_wire
+from .errors import BankError, ExprError, GradientError, Problem
+from .expr import parse
+from .items import Item, WireItem, draw, profile_of, wire_draw
+from .judge import judge
 from .numeric import NumericError, to_float
 from .rng import Stream
 
@@ -34,7 +48,10 @@ class BankSummary:
     templates: int = 0
     samples: int = 0
     derivatives: int = 0
+    tests: int = 0
+    draws: int = 0
     problems: list[Problem] = field(default_factory=list)
+    notes: list[Problem] = field(default_factory=list)
 
 
 @dataclass
@@ -50,6 +67,11 @@ class CheckReport:
         """Whether nothing was found."""
         return not self.problems
 
+    @property
+    def notes(self) -> list[Problem]:
+        """Remarks that are not problems (mistakes a template can never reveal, ...)."""
+        return [note for bank in self.banks for note in bank.notes]
+
 
 def central_difference(node: Node, point: dict[sp.Symbol, sp.Expr], name: str) -> sp.Float:
     """(f(x+h) - f(x-h)) / 2h for input ``name`` at ``point``, at high precision."""
@@ -62,9 +84,9 @@ def central_difference(node: Node, point: dict[sp.Symbol, sp.Expr], name: str) -
     return ((plus.evalf(DIGITS) - minus.evalf(DIGITS)) / (2 * STEP)).evalf(DIGITS)
 
 
-def relative_error(exact: sp.Expr, approx: sp.Expr) -> float:
+def relative_error(exact: sp.Expr | float, approx: sp.Expr) -> float:
     """|exact - approx| / max(|exact|, 1e-30), computed at high precision."""
-    value = exact.evalf(DIGITS)
+    value = sp.S(exact).evalf(DIGITS)
     return float(abs(value - approx) / max(abs(value), sp.Float("1e-30")))
 
 
@@ -86,67 +108,91 @@ def check_banks(paths: Iterable[Path | str] = (), samples: int = 6) -> CheckRepo
         banks.append(bank)
         summary.file, summary.name, summary.templates = bank.file, bank.name, len(bank.templates)
         for template in bank.templates:
-            worst = max(worst, check_template(template, summary, samples))
-    problems = [p for s in summaries for p in s.problems]
-    dupes = duplicate_ids(banks)
-    for dupe in dupes:
+            worst = max(worst, _check_template(template, summary, samples))
+    for dupe in duplicate_ids(banks):
         next(s for s in summaries if s.file == dupe.file).problems.append(dupe)
-    return CheckReport(summaries, problems + dupes, worst)
+    return CheckReport(summaries, [p for s in summaries for p in s.problems], worst)
 
 
-def check_template(template: Template, summary: BankSummary, samples: int) -> float:
-    """Sample one template and verify its gradients; returns the worst relative error."""
+def _report(summary: BankSummary, template: Template, message: str, note: bool = False) -> None:
+    target = summary.notes if note else summary.problems
+    target.append(Problem(template.file, template.line, message, template.id))
+
+
+def _check_template(template: Template, summary: BankSummary, samples: int) -> float:
+    """Sample one template, verify its gradients, run its tests; the worst relative error."""
     if isinstance(template, WireTemplate):
         return _check_wire(template, summary, samples if template.randomized else 1)
-    if isinstance(template, LocalTemplate):
-        return _check_local(template, summary, samples)
+    worst = _check_local(template, summary, samples) if isinstance(
+        template, LocalTemplate) else 0.0
+    item = draw(template, Stream("check", template.id))
     summary.samples += 1
-    return 0.0
-
-
-def _report(summary: BankSummary, template: Template, message: str) -> None:
-    summary.problems.append(Problem(template.file, template.line, message, template.id))
+    _run_tests(template, item, summary)
+    return worst
 
 
 def _check_wire(template: WireTemplate, summary: BankSummary, samples: int) -> float:
     worst = 0.0
-    failures = 0
+    failures, attempts, last = 0, 0, ""
     for index in range(samples):
-        stream = Stream("check", template.id, index)
         try:
-            item = draw_wire(template, stream)
+            item, tries = wire_draw(template, Stream("check", template.id, index))
         except GradientError as exc:
-            failures += 1
-            last = str(exc)
+            failures, last = failures + 1, str(exc)
             continue
+        attempts += tries
         summary.samples += 1
-        if item.kinks:
-            continue  # a deliberate kink: the convention applies, a difference cannot
-        point = item.node.at(item.solution.inputs)
-        for wire in item.solution.wires:
-            try:
-                approx = central_difference(item.node, point, wire.name)
-            except NumericError as exc:
-                _report(summary, template, f"finite difference failed: the value {exc}")
-                return worst
-            error = relative_error(wire.local_value, approx)
-            summary.derivatives += 1
-            worst = max(worst, error)
-            if error > RELATIVE:
-                _report(summary, template, f"df/d{wire.name} = {wire.local_value} disagrees "
-                        f"with the finite difference {sp.N(approx, 15)} at "
-                        f"{dict(item.solution.inputs)}")
+        summary.draws += tries
+        worst = max(worst, _verify_wire(template, item, summary))
+        _run_tests(template, item, summary)
     if failures:
-        _report(summary, template, f"{failures} of {samples} draws failed; last: {last}")
+        _report(summary, template, f"{failures} of {samples} samples found no usable draw; "
+                f"last: {last}")
+    if template.randomized and samples > failures:
+        _discrimination_notes(template, summary, attempts / (samples - failures))
+    return worst
+
+
+def _discrimination_notes(template: WireTemplate, summary: BankSummary, mean: float) -> None:
+    shape = profile_of(template)
+    if mean > 5:
+        _report(summary, template, f"discriminating draws are rare: {mean:.1f} draws per "
+                "variant on average; consider wider or different ranges", note=True)
+    blind = sorted(f"{mistake} (wire {wire})" for wire, mistake in shape.always_right)
+    if blind:
+        _report(summary, template, "these mistakes give the right answer on every draw, so "
+                f"no variant can reveal them: {', '.join(blind)}", note=True)
+    if shape.best_pairs:
+        _report(summary, template, f"at best {shape.best_pairs} pair(s) of mistakes predict "
+                "the same value on a draw (the diagnosis names both)", note=True)
+
+
+def _verify_wire(template: WireTemplate, item: WireItem, summary: BankSummary) -> float:
+    if item.point.at_kink:
+        return 0.0  # a deliberate kink: the convention applies, a difference cannot
+    node = item.node
+    point = node.at({n: sp.Rational(v.numerator, v.denominator) for n, v in item.inputs.items()})
+    worst = 0.0
+    for wire in node.inputs if set(item.ask) == set(node.inputs) else item.ask:
+        try:
+            approx = central_difference(node, point, wire)
+        except NumericError as exc:
+            _report(summary, template, f"finite difference failed: the value {exc}")
+            return worst
+        error = relative_error(item.point.local[wire], approx)
+        summary.derivatives += 1
+        worst = max(worst, error)
+        if error > RELATIVE:
+            _report(summary, template, f"df/d{wire} = {item.point.local[wire]} disagrees with "
+                    f"the finite difference {sp.N(approx, 15)} at {item.inputs}")
     return worst
 
 
 def _check_local(template: LocalTemplate, summary: BankSummary, samples: int) -> float:
     node = template.node
     formula = node.local(template.wrt)
-    worst = 0.0
+    worst, checked = 0.0, 0
     stream = Stream("check", template.id)
-    checked = 0
     for _ in range(samples * 4):
         if checked == samples:
             break
@@ -167,7 +213,44 @@ def _check_local(template: LocalTemplate, summary: BankSummary, samples: int) ->
         if error > RELATIVE:
             _report(summary, template, f"df/d{template.wrt} disagrees with the finite "
                     f"difference at {values}")
-    summary.samples += 1
     if not checked:
         _report(summary, template, "found no point where the node is defined")
     return worst
+
+
+def _run_tests(template: Template, item: Item, summary: BankSummary) -> None:
+    for test in template.tests:
+        summary.tests += 1
+        try:
+            answer = _sample_answer(test, item)
+        except (ExprError, NumericError, KeyError) as exc:
+            _report(summary, template, f"test at line {test.line}: cannot build the answer "
+                    f"({exc})")
+            continue
+        result = judge(item, answer)
+        missing = [m for m in test.mistakes if m not in result.mistakes]
+        if result.verdict != test.verdict or missing:
+            got = f"{result.verdict}" + (f" ({', '.join(result.mistakes)})"
+                                         if result.mistakes else "")
+            want = test.verdict + (f" ({', '.join(test.mistakes)})" if test.mistakes else "")
+            _report(summary, template, f"test at line {test.line}: answer {answer!r} was "
+                    f"judged {got}, expected {want}")
+
+
+def _sample_answer(test: SampleAnswer, item: Item) -> object:
+    """The answer a test describes, built for this variant (wire answers are formulas)."""
+    if not isinstance(item, WireItem):
+        return test.answer
+    env: dict[str, object] = {"upstream": item.upstream, "output": item.point.output}
+    env.update({"g": item.upstream, "f": item.point.output})
+    env.update(item.inputs)
+    if isinstance(test.answer, dict):
+        return {str(k): _evaluate(v, env) for k, v in test.answer.items()}
+    return _evaluate(test.answer, env)
+
+
+def _evaluate(text: object, env: dict[str, object]) -> str:
+    if text is None or (isinstance(text, str) and not text.strip()):
+        return ""
+    value = run(compile_formula(parse(str(text), env)), env)  # type: ignore[arg-type]
+    return str(value) if not isinstance(value, float) else repr(value)

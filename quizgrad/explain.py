@@ -11,7 +11,9 @@ import sympy as sp
 from . import expr as ex
 from .engine import Node, kinks, solve
 from .errors import ExprError, UsageError
-from .numeric import fmt, json_number
+from .mistakes import BY_ID
+from .numeric import Tolerance, exact_fraction, fmt, json_number, to_float
+from .plan import plan_for
 
 _ASSIGNMENT = re.compile(r"\s*([^=\s]+)\s*=\s*(.*\S)\s*$", re.S)
 
@@ -64,10 +66,32 @@ def parse_upstream(text: str) -> sp.Expr:
         raise UsageError(f"--upstream: {exc}") from None
 
 
+Found = dict[str, list[tuple[str, float, str]]]
+
+
+def common_mistakes(node: Node, values: dict[str, sp.Expr], upstream: sp.Expr,
+                    tolerance: Tolerance | None = None) -> Found:
+    """Wire -> [(mistake id, predicted value, working)], where they differ from the answer."""
+    tolerance = tolerance or Tolerance()
+    plan = plan_for(node)
+    exact = all(v.is_Rational for v in (*values.values(), upstream))
+    convert = exact_fraction if exact else to_float
+    point = plan.evaluate({n: convert(values[n]) for n in node.inputs},  # type: ignore[misc]
+                          convert(upstream), exact=False)  # type: ignore[arg-type]
+    out: dict[str, list[tuple[str, float, str]]] = {}
+    for wire in node.inputs:
+        target = float(point.gradient[wire])
+        out[wire] = [(p.mistake, p.value, plan.working(p, point) if exact else "")
+                     for p in point.predictions[wire]
+                     if not tolerance.accepts(p.value, target)]
+    return out
+
+
 def explain(node_text: str, values: dict[str, sp.Expr], upstream: sp.Expr) -> dict[str, Any]:
     """Everything about one node at stored inputs: JSON-ready numbers and display strings."""
     node = Node.parse(node_text, values)
     solution = solve(node, values, upstream)
+    mistakes = common_mistakes(node, values, upstream)
     return {
         "node": node.text,
         "inputs": {name: json_number(v) for name, v in solution.inputs.items()},
@@ -81,13 +105,21 @@ def explain(node_text: str, values: dict[str, sp.Expr], upstream: sp.Expr) -> di
             "local_values": {w.name: ex.to_text(w.local_value) for w in solution.wires},
             "wires": {w.name: ex.to_text(w.gradient) for w in solution.wires},
         },
+        "mistakes": {w: {m: _number(v) for m, v, _ in found} for w, found in mistakes.items()},
         "kinks": kinks(node, values),
+        "shown_mistakes": [(w, f"{working} = {fmt(v)}" if working else fmt(v), m,
+                            BY_ID[m].description)
+                           for w, found in mistakes.items() for m, v, working in found],
         "shown_inputs": {name: fmt(v) for name, v in solution.inputs.items()},
         "shown_upstream": fmt(solution.upstream),
         "shown_output": fmt(solution.output),
         "steps": {w.name: {"local": ex.to_text(w.local), "local_value": fmt(w.local_value),
                            "gradient": fmt(w.gradient)} for w in solution.wires},
     }
+
+
+def _number(value: float) -> int | float:
+    return int(value) if value.is_integer() and abs(value) < 2**53 else value
 
 
 def public(data: dict[str, Any]) -> dict[str, Any]:

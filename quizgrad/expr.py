@@ -15,7 +15,7 @@ import ast
 import fractions
 import keyword
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import sympy as sp
@@ -175,7 +175,9 @@ def _classify_name(name: str, names: frozenset[str], text: str, pos: int,
 
 
 def _unknown_name_message(name: str, names: frozenset[str]) -> str:
-    known = ", ".join(sorted(names)) if names else "none here; only numbers"
+    if not names:
+        return f"'{name}' is not a number (a number is expected here)"
+    known = ", ".join(sorted(names))
     hint = ""
     lower = name.lower()
     if lower in FUNCTIONS:
@@ -363,6 +365,13 @@ def _index_of(pieces: list[_Piece], offset: int) -> int:
 class _Printer(StrPrinter):
     """Print formulas in the language's own spelling (max, abs, step, ^)."""
 
+    def __init__(self, values: Mapping[str, str] | None = None) -> None:
+        super().__init__()
+        self.values = values or {}
+
+    def _print_Symbol(self, expr: sp.Symbol) -> str:
+        return self.values.get(expr.name, expr.name)
+
     def _print_Heaviside(self, expr: sp.Heaviside) -> str:
         name = "step" if expr.args[1] == 0 else "heaviside"
         return f"{name}({self._print(expr.args[0])})"
@@ -377,6 +386,9 @@ class _Printer(StrPrinter):
         return f"abs({self._print(expr.args[0])})"
 
 
-def to_text(expr: sp.Expr) -> str:
-    """A formula as text that :func:`parse` reads back (``^`` for powers)."""
-    return _Printer().doprint(expr).replace("**", "^")
+def to_text(expr: sp.Expr, values: Mapping[str, str] | None = None) -> str:
+    """A formula as text that :func:`parse` reads back (``^`` for powers).
+
+    ``values`` replaces symbols by text, e.g. {"x": "(3/10)"} for an exact worked form.
+    """
+    return _Printer(values).doprint(expr).replace("**", "^")

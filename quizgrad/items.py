@@ -6,7 +6,9 @@ show it, judge an answer to it, and explain its solution.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import functools
+from dataclasses import dataclass
+from fractions import Fraction
 
 import sympy as sp
 
@@ -15,14 +17,18 @@ from .bank import (
     Choice,
     ChoiceTemplate,
     LocalTemplate,
+    NumberSpec,
     Template,
     TrueFalseTemplate,
     WireTemplate,
     fill,
 )
-from .engine import Node, Solution, kinks, solve
+from .compiled import Number
+from .discriminate import PROBES, Profile, assess, profile
+from .engine import Node
 from .errors import GradientError
-from .numeric import Tolerance, fmt
+from .numeric import Tolerance, exact_fraction, fmt
+from .plan import Plan, Point, Predicted, plan_for
 from .rng import Stream
 
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
@@ -46,20 +52,44 @@ class Item:
 class WireItem(Item):
     """Wire gradients of one node at drawn stored inputs and upstream gradient."""
 
-    solution: Solution
+    node: Node
     ask: tuple[str, ...]
-    kinks: tuple[str, ...] = ()
-    mistakes: dict[str, dict[str, sp.Expr]] = field(default_factory=dict)
+    point: Point
+    allow_kinks: bool = False
 
     @property
-    def node(self) -> Node:
-        """The node function."""
-        return self.solution.node
+    def inputs(self) -> dict[str, Fraction]:
+        """Stored input values."""
+        return self.point.inputs
 
     @property
-    def expected(self) -> dict[str, sp.Expr]:
-        """Asked wire -> exact expected gradient."""
-        return {name: self.solution.wire(name).gradient for name in self.ask}
+    def upstream(self) -> Fraction:
+        """The upstream gradient."""
+        return self.point.upstream
+
+    @property
+    def expected(self) -> dict[str, Number]:
+        """Asked wire -> expected gradient."""
+        return {w: self.point.gradient[w] for w in self.ask}
+
+    @property
+    def plan(self) -> Plan:
+        """The node's compiled plan for the asked wires."""
+        return plan_for(self.node, self.ask)
+
+    @functools.cached_property
+    def mistakes(self) -> dict[str, tuple[Predicted, ...]]:
+        """Asked wire -> predictions that differ from the right answer (the diagnosable ones)."""
+        out = {}
+        for wire in self.ask:
+            target = float(self.point.gradient[wire])
+            out[wire] = tuple(p for p in self.point.predictions[wire]
+                              if not self.tolerance.accepts(float(p.value), target))
+        return out
+
+    def exact(self, wire: str) -> str:
+        """The exact expected gradient on ``wire`` as text."""
+        return self.plan.exact(self.plan.gradient[wire], self.point)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -108,37 +138,92 @@ def common(template: Template, prompt: str) -> dict[str, object]:
             "points": template.points, "tolerance": template.tolerance}
 
 
-def draw_wire(template: WireTemplate, stream: Stream, attempts: int = 200) -> WireItem:
-    """One variant of a wire template, redrawn past kinks and undefined points."""
-    problem = GradientError("no draw")
-    for _ in range(attempts if template.randomized else 1):
-        values = {name: spec.draw(stream) for name, spec in template.inputs}
-        upstream = template.upstream.draw(stream)
+def draw_wire(template: WireTemplate, stream: Stream, attempts: int = 100) -> WireItem:
+    """One discriminating variant of a wire template (GradientError when none is found)."""
+    return wire_draw(template, stream, attempts)[0]
+
+
+def wire_draw(template: WireTemplate, stream: Stream, attempts: int = 100
+              ) -> tuple[WireItem, int]:
+    """A discriminating variant and the number of draws it took."""
+    plan = plan_for(template.node, template.ask)
+    shape = profile_of(template)
+    best: tuple[tuple[int, int], Point] | None = None
+    problem = "no draw was tried"
+    tries = attempts if template.randomized else 1
+    for attempt in range(1, tries + 1):
+        values = {name: exact_fraction(spec.draw(stream)) for name, spec in template.inputs}
+        upstream = exact_fraction(template.upstream.draw(stream))
         try:
-            return wire_item(template, values, upstream)
+            point = plan.evaluate(values, upstream, exact=False)
         except GradientError as exc:
-            problem = exc
-    raise problem
+            problem = str(exc)
+            continue
+        if point.at_kink and not template.allow_kinks:
+            problem = "every draw sat on a kink (a non-differentiable point)"
+            continue
+        assessment = assess(point, template.ask, template.tolerance)
+        if shape.accepts(assessment) or not template.randomized:
+            return _exact_item(template, plan, point), attempt
+        score = shape.score(assessment)
+        if best is None or score < best[0]:
+            best = (score, point)
+        problem = "no draw kept every mistake apart from the right answer"
+    if best is not None and best[0][0] == 0:
+        return _exact_item(template, plan, best[1]), tries
+    raise GradientError(f"no discriminating draw in {tries} attempts: {problem}")
 
 
-def wire_item(template: WireTemplate, values: dict[str, sp.Rational],
-              upstream: sp.Rational) -> WireItem:
-    """The wire item of ``template`` at the given stored values and upstream gradient."""
-    solution = solve(template.node, values, upstream)
-    found = tuple(kinks(template.node, values))
-    if found and not template.allow_kinks:
-        raise GradientError(f"the point sits on a kink ({'; '.join(found)})")
-    shown = {name: fmt(value) for name, value in values.items()}
+def _exact_item(template: WireTemplate, plan: Plan, point: Point) -> WireItem:
+    return wire_item(template, plan.evaluate(point.inputs, point.upstream))
+
+
+@functools.lru_cache(maxsize=1024)
+def _profile(node: Node, ask: tuple[str, ...], inputs: tuple[tuple[str, NumberSpec], ...],
+             upstream: NumberSpec, tolerance: Tolerance, allow_kinks: bool) -> Profile:
+    plan = plan_for(node, ask)
+    stream = Stream("probe", node.text, ask)
+    generic = not (upstream.random or any(spec.random for _, spec in inputs))
+    assessments = []
+    for _ in range(PROBES * 3):
+        if len(assessments) == PROBES:
+            break
+        if generic:  # a fixed item: probe nearby values to tell structure from accident
+            values = {n: Fraction(stream.integer(-30, 30), 10) for n, _ in inputs}
+            g = Fraction(stream.choice([-3, -2, 2, 3]))
+        else:
+            values = {n: exact_fraction(spec.draw(stream)) for n, spec in inputs}
+            g = exact_fraction(upstream.draw(stream))
+        try:
+            point = plan.evaluate(values, g, exact=False)
+        except GradientError:
+            continue
+        if point.at_kink and not allow_kinks:
+            continue
+        assessments.append(assess(point, ask, tolerance))
+    return profile(assessments)
+
+
+def profile_of(template: WireTemplate) -> Profile:
+    """What discrimination the template's draws can reach (probed once, cached)."""
+    return _profile(template.node, template.ask, template.inputs, template.upstream,
+                    template.tolerance, template.allow_kinks)
+
+
+def wire_item(template: WireTemplate, point: Point) -> WireItem:
+    """The wire item of ``template`` at an evaluated point."""
+    shown = {name: fmt(value) for name, value in point.inputs.items()}
     placeholders = {
         **shown,
         "node": template.node.text,
-        "upstream": fmt(upstream),
+        "upstream": fmt(point.upstream),
         "inputs": _and([f"{name} = {text}" for name, text in shown.items()]),
         "wires": ("wire " if len(template.ask) == 1 else "wires ") + _and(list(template.ask)),
     }
-    placeholders.setdefault("g", fmt(upstream))
+    placeholders.setdefault("g", fmt(point.upstream))
     return WireItem(**common(template, fill(template.prompt, placeholders)),  # type: ignore[arg-type]
-                    solution=solution, ask=template.ask, kinks=found)
+                    node=template.node, ask=template.ask, point=point,
+                    allow_kinks=template.allow_kinks)
 
 
 def local_item(template: LocalTemplate) -> LocalItem:
@@ -185,3 +270,17 @@ def _and(parts: list[str]) -> str:
     if len(parts) <= 1:
         return "".join(parts)
     return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def local_mistakes(item: LocalItem) -> tuple[tuple[str, sp.Expr], ...]:
+    """(mistake id, predicted formula with g = 1) for a local-gradient item, minus the right one."""
+    from .equiv import equivalent
+    from .mistakes import G, formulas
+
+    found = []
+    for mistake, predictions in formulas(item.node, (item.wrt,))[item.wrt].items():
+        for prediction in predictions:
+            value = prediction.value.xreplace({G: sp.S.One})
+            if not equivalent(value, item.expected, item.node.inputs):
+                found.append((mistake, value))
+    return tuple(found)

@@ -56,7 +56,7 @@ _UNARY: dict[type, Callable[[float], float]] = {
 def to_float(expr: sp.Basic | float | int, env: Mapping[sp.Symbol, float] | None = None) -> float:
     """Evaluate ``expr`` as a float, substituting ``env``; raise NumericError when impossible."""
     try:
-        if isinstance(expr, (int, float)):
+        if isinstance(expr, (int, float, fractions.Fraction)):
             return _finite(float(expr))
         return _evaluate(expr, env or {})
     except OverflowError:
@@ -120,21 +120,34 @@ def _power(base: float, exponent: float) -> float:
     return _finite(math.pow(base, exponent))
 
 
-def json_number(value: sp.Expr | float | int) -> int | float:
-    """A JSON number: an int when the exact value is an integer, else a float."""
+def json_number(value: sp.Expr | fractions.Fraction | float | int) -> int | float:
+    """A JSON number: an int when the exact value is an integer, else a float.
+
+    Exact sympy values are rounded correctly (evaluated at 30 digits after a cheap guard).
+    """
     is_integer = isinstance(value, sp.Integer) or (
-        isinstance(value, int) and not isinstance(value, bool))
+        isinstance(value, int) and not isinstance(value, bool)) or (
+        isinstance(value, fractions.Fraction) and value.denominator == 1)
     if is_integer and abs(int(value)) < 2**53:
         return int(value)
-    return to_float(value)
+    return precise_float(value)
 
 
-def fmt(value: sp.Expr | float | int, digits: int = 4) -> str:
+def precise_float(value: sp.Expr | fractions.Fraction | float | int) -> float:
+    """The float nearest an exact value (sympy values are evaluated at 30 digits)."""
+    guess = to_float(value)
+    if isinstance(value, sp.Basic) and not value.is_Rational:
+        return float(value.evalf(30))
+    return guess
+
+
+def fmt(value: sp.Expr | fractions.Fraction | float | int, digits: int = 4) -> str:
     """A number for people: exact when short (``-8``, ``0.25``), else ``digits`` significant."""
-    if isinstance(value, (sp.Rational, int)):
-        exact = sp.Rational(value)
-        if exact.q == 1 and abs(exact.p) < 10**12:
-            return str(exact.p)
+    if isinstance(value, (sp.Rational, int, fractions.Fraction)) and not isinstance(value, bool):
+        exact = fractions.Fraction(int(value.p), int(value.q)) if isinstance(
+            value, sp.Rational) else fractions.Fraction(value)
+        if exact.denominator == 1 and abs(exact.numerator) < 10**12:
+            return str(exact.numerator)
         decimal = _short_decimal(exact)
         if decimal is not None:
             return decimal
@@ -148,20 +161,32 @@ def fmt(value: sp.Expr | float | int, digits: int = 4) -> str:
     return text
 
 
-def _short_decimal(value: sp.Rational, places: int = 6) -> str | None:
+def _short_decimal(value: fractions.Fraction, places: int = 6) -> str | None:
     """``value`` as a terminating decimal of at most ``places`` places, or None."""
     scaled = value * 10**places
-    if scaled.q != 1 or abs(scaled.p) >= 10**15:
+    if scaled.denominator != 1 or abs(scaled.numerator) >= 10**15:
         return None
-    sign = "-" if scaled.p < 0 else ""
-    whole, frac = divmod(abs(scaled.p), 10**places)
+    sign = "-" if scaled.numerator < 0 else ""
+    whole, frac = divmod(abs(scaled.numerator), 10**places)
     digits = str(frac).rjust(places, "0").rstrip("0")
     return f"{sign}{whole}.{digits}" if digits else f"{sign}{whole}"
 
 
-def decimal_rational(value: float | int) -> sp.Rational:
-    """An exact rational from a YAML number (the float 0.1 is 1/10); ValueError if not finite."""
-    frac = fractions.Fraction(repr(value) if isinstance(value, float) else int(value))
+def exact_fraction(value: sp.Rational | fractions.Fraction | int) -> fractions.Fraction:
+    """A Python Fraction from an exact rational."""
+    if isinstance(value, sp.Rational):
+        return fractions.Fraction(int(value.p), int(value.q))
+    return fractions.Fraction(value)
+
+
+def decimal_rational(value: float | int | str) -> sp.Rational:
+    """Exact rational of a number or a plain decimal text (the float 0.1 is 1/10).
+
+    ValueError when it is not finite or not a plain decimal.
+    """
+    if isinstance(value, float):
+        value = repr(value)
+    frac = fractions.Fraction(value.strip() if isinstance(value, str) else int(value))
     return sp.Rational(frac.numerator, frac.denominator)
 
 

@@ -100,13 +100,14 @@ def explanation(data: dict[str, object], out: Console) -> None:
         out.print(Text(f"note: {kink} is a non-differentiable point; quizgrad follows "
                        "PyTorch (relu'(0) = 0, abs'(0) = 0, max/min split a tie).",
                        style="yellow"))
-    mistakes: dict[str, dict[str, str]] = data.get("shown_mistakes", {})  # type: ignore[assignment]
-    if any(mistakes.values()):
-        out.print()
-        out.print(Text("common wrong answers", style="bold"))
-        for wire, entries in mistakes.items():
-            for line in entries.values():
-                out.print(f"  wire {wire}: {line}")
+    mistakes: list[tuple[str, str, str, str]] = data.get("shown_mistakes", [])  # type: ignore[assignment]
+    if mistakes:
+        wrong = Table(title="common wrong answers", title_justify="left")
+        for column in ("wire", "wrong answer", "mistake", "what it means"):
+            wrong.add_column(column, overflow="fold")
+        for wire, how, mistake, meaning in mistakes:
+            wrong.add_row(wire, how, mistake, meaning)
+        out.print(wrong)
 
 
 def _paren(text: str) -> str:

@@ -130,7 +130,7 @@ BAD = [
     ("templates:\n  - id: a\n    type: wire\n    title: A\n    node: x\n    inputs:\n"
      "      x: {int: [0.5, 2]}\n", 7, "a.inputs.x", "whole numbers"),
     ("templates:\n  - id: a\n    type: wire\n    title: A\n    node: x\n    inputs:\n"
-     "      x: hello\n", 7, "a.inputs.x", "unknown name 'hello'"),
+     "      x: hello\n", 7, "a.inputs.x", "'hello' is not a number"),
     ("templates:\n  - id: a\n    type: wire\n    title: A\n    node: x\n    inputs: {x: 1}\n"
      "    ask: [y]\n", 7, "a.ask", "'y' is not an input"),
     ("templates:\n  - id: a\n    type: wire\n    title: A\n    node: x\n    inputs: {x: 1}\n"

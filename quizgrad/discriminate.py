@@ -1,0 +1,94 @@
+"""Discriminating draws: numbers chosen so that every mistake gives a wrong answer of its own.
+
+A draw is judged by two counts on the asked wires:
+1. mistakes whose prediction coincides with the right answer within tolerance (a student
+   holding them would be marked right) — a draw must have none;
+2. pairs of different mistakes that coincide with each other (the diagnosis would be
+   ambiguous) — kept as low as the template allows.
+
+Some coincidences are structural and never held against a draw: a mistake that gives the
+right answer by definition where df/dx is 0 or 1 (passing g through a wire whose local
+gradient is 1), an exact 0 predicted where the right answer is an exact 0 (a closed ReLU
+gate), and — found by probing the template's own draws — mistakes or pairs that coincide on
+every draw (on an exp node, g * f *is* the right answer).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+from .numeric import Tolerance
+from .plan import Point, blind
+
+Coincidence = tuple[str, str]  # (wire, mistake)
+Pair = tuple[str, str, str]  # (wire, mistake, mistake)
+PROBES = 32
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """What coincides at one draw."""
+
+    right: frozenset[Coincidence]
+    pairs: frozenset[Pair]
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What a template's draws can reach: structural coincidences and the best pair count."""
+
+    always_right: frozenset[Coincidence]
+    always_paired: frozenset[Pair]
+    best_pairs: int
+    probes: int
+
+    def score(self, assessment: Assessment) -> tuple[int, int]:
+        """(avoidable coincidences with the right answer, avoidable coinciding pairs)."""
+        return (len(assessment.right - self.always_right),
+                len(assessment.pairs - self.always_paired))
+
+    def accepts(self, assessment: Assessment) -> bool:
+        """Whether a draw is as discriminating as this template allows."""
+        right, pairs = self.score(assessment)
+        return right == 0 and pairs <= self.best_pairs
+
+
+def assess(point: Point, ask: tuple[str, ...], tolerance: Tolerance) -> Assessment:
+    """The coincidences at one evaluated point."""
+    right: set[Coincidence] = set()
+    pairs: set[Pair] = set()
+    rel, floor = tolerance.relative * (1 + 1e-9), tolerance.absolute * (1 + 1e-9)
+    for wire in ask:
+        correct = point.gradient[wire]
+        target = float(correct)
+        width = max(rel * abs(target), floor)
+        local = point.local[wire]
+        distinct = []
+        for p in point.predictions[wire]:
+            if (correct == 0 and p.value == 0) or blind(p.mistake, local):
+                continue
+            if abs(p.value - target) <= width:
+                right.add((wire, p.mistake))
+            else:
+                distinct.append((p.value, p.mistake))
+        distinct.sort()
+        for i, (a, first) in enumerate(distinct):  # sorted: close values are neighbours
+            for b, second in distinct[i + 1:]:
+                if b - a > max(rel * max(abs(a), abs(b)), floor):
+                    break
+                if first != second:
+                    pairs.add((wire, *sorted((first, second))))  # type: ignore[arg-type]
+    return Assessment(frozenset(right), frozenset(pairs))
+
+
+def profile(assessments: list[Assessment]) -> Profile:
+    """The profile of a template from the assessments of its probe draws."""
+    if not assessments:
+        return Profile(frozenset(), frozenset(), 0, 0)
+    always_right = functools.reduce(frozenset.intersection, (a.right for a in assessments))
+    always_paired = functools.reduce(frozenset.intersection, (a.pairs for a in assessments))
+    partial = Profile(always_right, always_paired, 0, len(assessments))
+    usable = [partial.score(a) for a in assessments if partial.score(a)[0] == 0]
+    best = min((pairs for _, pairs in usable), default=0)
+    return Profile(always_right, always_paired, best, len(assessments))

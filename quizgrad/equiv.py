@@ -1,0 +1,79 @@
+"""Symbolic equivalence of formulas: exact where cheap, else agreement at seeded random points.
+
+``s*(1-s)`` with s = sigmoid(x) and ``exp(-x)/(1+exp(-x))^2`` are the same answer. Rational
+functions are compared exactly (sympy's ``cancel``); anything else is evaluated with compiled
+float closures at points drawn from a stream seeded by the expected formula, away from
+kinks and outside-the-domain points — bounded work, the same verdict on every machine.
+"""
+
+from __future__ import annotations
+
+import math
+
+import sympy as sp
+
+from .compiled import compile_formula, run
+from .expr import to_text
+from .nodes import kink_arguments
+from .numeric import NumericError
+from .rng import Stream
+
+POINTS = 8
+ATTEMPTS = 120
+RELATIVE = 1e-8
+ABSOLUTE = 1e-10
+
+
+def equivalent(given: sp.Expr, expected: sp.Expr, names: tuple[str, ...]) -> bool:
+    """Whether ``given`` equals ``expected`` as a function of ``names`` (real inputs)."""
+    if given == expected:
+        return True
+    difference = given - expected
+    if difference == 0:
+        return True
+    if _small_rational(difference):
+        return sp.cancel(difference) == 0
+    return _agree(given, expected, names)
+
+
+def _small_rational(expr: sp.Expr) -> bool:
+    """A rational function small enough for sympy to decide exactly, at once."""
+    if not expr.is_rational_function() or sp.count_ops(expr) > 60:
+        return False
+    return all(p.exp.is_Integer and abs(p.exp) <= 8 for p in expr.atoms(sp.Pow))
+
+
+def _agree(given: sp.Expr, expected: sp.Expr, names: tuple[str, ...]) -> bool:
+    try:
+        mine, theirs = compile_formula(given, False), compile_formula(expected, False)
+    except TypeError:
+        return False
+    kinks = [compile_formula(k, False) for k in kink_arguments(given) + kink_arguments(expected)]
+    stream = Stream("equivalence", to_text(expected), names)
+    compared = 0
+    for attempt in range(ATTEMPTS):
+        spread = 2.5 if attempt < ATTEMPTS // 2 else 6.0
+        env = {n: stream.integer(-int(spread * 1000), int(spread * 1000)) / 1000 for n in names}
+        try:
+            want = float(run(theirs, env))
+        except NumericError:
+            continue  # outside the expected formula's domain: try elsewhere
+        if any(_near_zero(k, env) for k in kinks):
+            continue
+        try:
+            got = float(run(mine, env))
+        except NumericError:
+            return False  # defined for the right answer, undefined for the given one
+        if not math.isclose(got, want, rel_tol=RELATIVE, abs_tol=ABSOLUTE):
+            return False
+        compared += 1
+        if compared == POINTS:
+            return True
+    return compared > 0
+
+
+def _near_zero(compiled: object, env: dict[str, float]) -> bool:
+    try:
+        return abs(run(compiled, env)) < 1e-6  # type: ignore[arg-type]
+    except NumericError:
+        return True

@@ -1,0 +1,192 @@
+"""Judging one answer to one item: a verdict per part, points, and the mistakes it reveals.
+
+Verdicts: correct, wrong, invalid (could not be read: said where, never counted as wrong),
+missing (no answer). A wrong numeric answer is compared with every prediction of the
+misconception catalog on that item; the mistakes whose prediction matches within the
+item's tolerance are named (those whose prediction equals the right answer never are).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, replace
+from typing import Any
+
+import sympy as sp
+
+from .equiv import equivalent
+from .expr import symbol, to_text
+from .items import ChoiceItem, Item, LocalItem, TrueFalseItem, WireItem, local_mistakes
+from .numeric import NumericError, fmt, to_float
+from .response import (
+    INVALID,
+    MISSING,
+    Reading,
+    raw_text,
+    read_boolean,
+    read_choice,
+    read_formula,
+    read_number,
+)
+
+CORRECT, WRONG = "correct", "wrong"
+_WORST = {WRONG: 3, INVALID: 2, MISSING: 1, CORRECT: 0}
+
+
+@dataclass(frozen=True)
+class Part:
+    """One judged part: a wire of a node item, or the whole answer of another item."""
+
+    wire: str | None
+    given: str
+    expected: str
+    verdict: str
+    mistakes: tuple[str, ...] = ()
+    message: str | None = None
+    value: float | None = None
+    asked: bool = True
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """The judgement of one item: overall verdict, points, parts, every mistake named."""
+
+    item: str
+    verdict: str
+    points: float
+    max_points: float
+    parts: tuple[Part, ...]
+    mistakes: tuple[str, ...]
+
+
+def judge(item: Item, answer: Any) -> Judgement:
+    """Judge ``answer`` (as found in an answer file or typed) against ``item``."""
+    if isinstance(item, WireItem):
+        parts, extra = _wire_parts(item, answer)
+    elif isinstance(item, LocalItem):
+        parts, extra = (_local_part(item, answer),), ()
+    elif isinstance(item, ChoiceItem):
+        parts, extra = (_choice_part(item, answer),), ()
+    elif isinstance(item, TrueFalseItem):
+        parts, extra = (_truefalse_part(item, answer),), ()
+    else:  # pragma: no cover - every item type is handled above
+        raise TypeError(item)
+    scored = [p for p in parts if p.asked]
+    correct = sum(p.verdict == CORRECT for p in scored)
+    points = round(item.points * correct / max(1, len(scored)), 6)
+    verdicts = {p.verdict for p in scored}
+    if verdicts == {CORRECT}:
+        verdict = CORRECT
+    elif verdicts == {MISSING}:
+        verdict = MISSING
+    else:
+        verdict = max((v for v in verdicts if v != CORRECT), key=_WORST.__getitem__)
+    named = list(dict.fromkeys(m for p in parts for m in p.mistakes))
+    named.extend(m for m in extra if m not in named)
+    return Judgement(item.id, verdict, points, item.points, tuple(parts), tuple(named))
+
+
+def _wire_parts(item: WireItem, answer: Any) -> tuple[tuple[Part, ...], tuple[str, ...]]:
+    raws: dict[str, Any]
+    parts: list[Part] = []
+    if isinstance(answer, dict):
+        raws = {w: answer.get(w) for w in item.ask}
+        for key in answer:
+            if key not in item.ask:
+                parts.append(Part(str(key), raw_text(answer[key]), "", INVALID, message=(
+                    f"no wire '{key}' is asked here (the wires are {', '.join(item.ask)})"),
+                    asked=False))
+    elif len(item.ask) == 1:
+        raws = {item.ask[0]: answer}
+    elif answer is None or (isinstance(answer, str) and not answer.strip()):
+        raws = dict.fromkeys(item.ask)
+    else:
+        message = "give one value per wire, e.g. {" + ", ".join(f"{w}: ..." for w in item.ask) + "}"
+        return tuple(Part(w, raw_text(answer), fmt(item.expected[w]), INVALID, message=message)
+                     for w in item.ask), ()
+    judged = [_wire_part(item, w, raws[w]) for w in item.ask]
+    extra: tuple[str, ...] = ()
+    if _same_gradient(item, judged):
+        extra = ("same-gradient",)
+        judged = [replace(p, mistakes=(*p.mistakes, "same-gradient")) if p.verdict == WRONG
+                  else p for p in judged]
+    return (*judged, *parts), extra
+
+
+def _wire_part(item: WireItem, wire: str, raw: Any) -> Part:
+    expected = item.expected[wire]
+    reading = read_number(raw)
+    shown = fmt(expected)
+    if not reading.ok:
+        return Part(wire, reading.raw, shown, reading.status, message=reading.message)
+    value = _float(reading)
+    if value is None:
+        return Part(wire, reading.raw, shown, INVALID, message="the number is too large")
+    if item.tolerance.accepts(value, float(expected)):
+        return Part(wire, reading.raw, shown, CORRECT, value=value)
+    found = tuple(dict.fromkeys(p.mistake for p in item.mistakes[wire]
+                                if item.tolerance.accepts(value, p.value)))
+    return Part(wire, reading.raw, shown, WRONG, found, value=value)
+
+
+def _same_gradient(item: WireItem, parts: list[Part]) -> bool:
+    if len(parts) < 2 or any(p.value is None for p in parts):
+        return False
+    values = [p.value for p in parts]
+    first = values[0]
+    if not all(item.tolerance.accepts(v, first) for v in values):  # type: ignore[arg-type]
+        return False
+    expected = [float(item.expected[w]) for w in item.ask]
+    return not all(item.tolerance.accepts(e, expected[0]) for e in expected)
+
+
+def _float(reading: Reading) -> float | None:
+    try:
+        return to_float(reading.value)  # type: ignore[arg-type]
+    except NumericError:
+        return None
+
+
+def _local_part(item: LocalItem, answer: Any) -> Part:
+    expected = to_text(item.expected)
+    reading = read_formula(answer, item.names)
+    if not reading.ok:
+        return Part(None, reading.raw, expected, reading.status, message=reading.message)
+    value = reading.value.xreplace(_let(item))  # type: ignore[union-attr]
+    if equivalent(value, item.expected, item.node.inputs):
+        return Part(None, reading.raw, expected, CORRECT)
+    found = tuple(dict.fromkeys(m for m, formula in _local_predictions(item)
+                                if equivalent(value, formula, item.node.inputs)))
+    return Part(None, reading.raw, expected, WRONG, found)
+
+
+@functools.lru_cache(maxsize=1024)
+def _local_predictions(item: LocalItem) -> tuple[tuple[str, sp.Expr], ...]:
+    return local_mistakes(item)
+
+
+def _let(item: LocalItem) -> dict[sp.Symbol, sp.Expr]:
+    return {symbol(name): value for name, value in item.let}
+
+
+def _choice_part(item: ChoiceItem, answer: Any) -> Part:
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    correct = item.correct
+    expected = f"{letters[correct]}) {item.choices[correct].text}"
+    reading, index = read_choice(answer, [c.text for c in item.choices])
+    if index is None:
+        return Part(None, reading.raw, expected, reading.status, message=reading.message)
+    if index == correct:
+        return Part(None, reading.raw, expected, CORRECT)
+    tag = item.choices[index].mistake
+    return Part(None, reading.raw, expected, WRONG, (tag,) if tag else ())
+
+
+def _truefalse_part(item: TrueFalseItem, answer: Any) -> Part:
+    expected = "true" if item.answer else "false"
+    reading = read_boolean(answer)
+    if not reading.ok:
+        return Part(None, reading.raw, expected, reading.status, message=reading.message)
+    if bool(reading.value) == item.answer:
+        return Part(None, reading.raw, expected, CORRECT)
+    return Part(None, reading.raw, expected, WRONG, (item.mistake,) if item.mistake else ())
