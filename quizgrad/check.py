@@ -158,7 +158,7 @@ def _discrimination_notes(template: WireTemplate, summary: BankSummary, mean: fl
     if mean > 5:
         _report(summary, template, f"discriminating draws are rare: {mean:.1f} draws per "
                 "variant on average; consider wider or different ranges", note=True)
-    blind = sorted(f"{mistake} (wire {wire})" for wire, mistake in shape.always_right)
+    blind = sorted(f"{mistake} (wire {wire})" for wire, mistake in shape.unrevealable)
     if blind:
         _report(summary, template, "these mistakes give the right answer on every draw, so "
                 f"no variant can reveal them: {', '.join(blind)}", note=True)

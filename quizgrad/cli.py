@@ -77,6 +77,11 @@ def main_options(
     """Teach and test the function node rule of backpropagation."""
 
 
+def _problem(problem: Any) -> dict[str, Any]:
+    return {"file": problem.file, "line": problem.line, "field": problem.field,
+            "message": problem.message}
+
+
 def _print_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
@@ -90,9 +95,12 @@ def check(
                                          help="Draws per randomized template.")] = 6,
     as_json: JsonFlag = False,
 ) -> None:
-    """Validate banks, sample every template and verify each gradient by finite differences.
+    """Validate banks, sample every template, verify gradients and run question tests.
 
-    Exit status 0 when all is well, 1 when any problem is found (each shown as file:line).
+    Every gradient is checked against a central finite difference, every randomized draw must
+    be discriminating (no mistake gives the right answer by accident), and each template's
+    sample answers must get the verdicts they expect. Exit status 0 when all is well, 1 when
+    any problem is found (each shown as file:line: field: message).
     """
     from . import render
     from .check import check_banks
@@ -102,10 +110,11 @@ def check(
         _print_json({
             "ok": report.ok,
             "banks": [{"file": b.file, "name": b.name, "templates": b.templates,
-                       "samples": b.samples, "derivatives": b.derivatives,
-                       "problems": [str(p) for p in b.problems]} for b in report.banks],
-            "problems": [{"file": p.file, "line": p.line, "field": p.field,
-                          "message": p.message} for p in report.problems],
+                       "samples": b.samples, "derivatives": b.derivatives, "tests": b.tests,
+                       "draws": b.draws, "problems": [str(p) for p in b.problems]}
+                      for b in report.banks],
+            "problems": [_problem(p) for p in report.problems],
+            "notes": [_problem(p) for p in report.notes],
             "worst_relative_error": report.worst_error,
         })
     else:

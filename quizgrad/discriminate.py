@@ -32,6 +32,7 @@ class Assessment:
 
     right: frozenset[Coincidence]
     pairs: frozenset[Pair]
+    excused: frozenset[Coincidence] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,12 @@ class Profile:
     always_paired: frozenset[Pair]
     best_pairs: int
     probes: int
+    by_definition: frozenset[Coincidence] = frozenset()
+
+    @property
+    def unrevealable(self) -> frozenset[Coincidence]:
+        """Coincidences that are the node's nature, beyond the by-definition ones."""
+        return self.always_right - self.by_definition
 
     def score(self, assessment: Assessment) -> tuple[int, int]:
         """(avoidable coincidences with the right answer, avoidable coinciding pairs)."""
@@ -57,6 +64,7 @@ class Profile:
 def assess(point: Point, ask: tuple[str, ...], tolerance: Tolerance) -> Assessment:
     """The coincidences at one evaluated point."""
     right: set[Coincidence] = set()
+    excused: set[Coincidence] = set()
     pairs: set[Pair] = set()
     rel, floor = tolerance.relative * (1 + 1e-9), tolerance.absolute * (1 + 1e-9)
     for wire in ask:
@@ -67,6 +75,7 @@ def assess(point: Point, ask: tuple[str, ...], tolerance: Tolerance) -> Assessme
         distinct = []
         for p in point.predictions[wire]:
             if (correct == 0 and p.value == 0) or blind(p.mistake, local):
+                excused.add((wire, p.mistake))
                 continue
             if abs(p.value - target) <= width:
                 right.add((wire, p.mistake))
@@ -79,16 +88,24 @@ def assess(point: Point, ask: tuple[str, ...], tolerance: Tolerance) -> Assessme
                     break
                 if first != second:
                     pairs.add((wire, *sorted((first, second))))  # type: ignore[arg-type]
-    return Assessment(frozenset(right), frozenset(pairs))
+    return Assessment(frozenset(right), frozenset(pairs), frozenset(excused))
 
 
-def profile(assessments: list[Assessment]) -> Profile:
-    """The profile of a template from the assessments of its probe draws."""
+def profile(assessments: list[Assessment], generic: list[Assessment]) -> Profile:
+    """A template's profile from its own probe draws and from generic ones of the same node.
+
+    A coincidence with the right answer is structural only when it holds at generic points
+    too (it is the node's nature, as g * f on exp); one that holds on all of the template's
+    draws but not generically is the ranges' fault, and such a template cannot be drawn.
+    """
     if not assessments:
         return Profile(frozenset(), frozenset(), 0, 0)
-    always_right = functools.reduce(frozenset.intersection, (a.right for a in assessments))
+    always_right = functools.reduce(
+        frozenset.intersection, (a.right | a.excused for a in generic)) if generic else frozenset()
     always_paired = functools.reduce(frozenset.intersection, (a.pairs for a in assessments))
+    by_definition = functools.reduce(
+        frozenset.intersection, (a.excused for a in generic)) if generic else frozenset()
     partial = Profile(always_right, always_paired, 0, len(assessments))
     usable = [partial.score(a) for a in assessments if partial.score(a)[0] == 0]
     best = min((pairs for _, pairs in usable), default=0)
-    return Profile(always_right, always_paired, best, len(assessments))
+    return Profile(always_right, always_paired, best, len(assessments), by_definition)

@@ -7,6 +7,7 @@ show it, judge an answer to it, and explain its solution.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -24,7 +25,7 @@ from .bank import (
     fill,
 )
 from .compiled import Number
-from .discriminate import PROBES, Profile, assess, profile
+from .discriminate import PROBES, Assessment, Profile, assess, profile
 from .engine import Node
 from .errors import GradientError
 from .numeric import Tolerance, exact_fraction, fmt
@@ -183,25 +184,34 @@ def _profile(node: Node, ask: tuple[str, ...], inputs: tuple[tuple[str, NumberSp
              upstream: NumberSpec, tolerance: Tolerance, allow_kinks: bool) -> Profile:
     plan = plan_for(node, ask)
     stream = Stream("probe", node.text, ask)
-    generic = not (upstream.random or any(spec.random for _, spec in inputs))
-    assessments = []
-    for _ in range(PROBES * 3):
-        if len(assessments) == PROBES:
-            break
-        if generic:  # a fixed item: probe nearby values to tell structure from accident
-            values = {n: Fraction(stream.integer(-30, 30), 10) for n, _ in inputs}
-            g = Fraction(stream.choice([-3, -2, 2, 3]))
-        else:
-            values = {n: exact_fraction(spec.draw(stream)) for n, spec in inputs}
-            g = exact_fraction(upstream.draw(stream))
-        try:
-            point = plan.evaluate(values, g, exact=False)
-        except GradientError:
-            continue
-        if point.at_kink and not allow_kinks:
-            continue
-        assessments.append(assess(point, ask, tolerance))
-    return profile(assessments)
+
+    def probes(draw_values: Callable[[], tuple[dict[str, Fraction], Fraction]]
+               ) -> list[Assessment]:
+        found: list[Assessment] = []
+        for _ in range(PROBES * 3):
+            if len(found) == PROBES:
+                break
+            values, g = draw_values()
+            try:
+                point = plan.evaluate(values, g, exact=False)
+            except GradientError:
+                continue
+            if point.at_kink and not allow_kinks:
+                continue
+            found.append(assess(point, ask, tolerance))
+        return found
+
+    def own() -> tuple[dict[str, Fraction], Fraction]:
+        return ({n: exact_fraction(spec.draw(stream)) for n, spec in inputs},
+                exact_fraction(upstream.draw(stream)))
+
+    def generic() -> tuple[dict[str, Fraction], Fraction]:
+        return ({n: Fraction(stream.integer(-30, 30), 10) for n, _ in inputs},
+                Fraction(stream.choice([-3, -2, 2, 3])))
+
+    randomized = upstream.random or any(spec.random for _, spec in inputs)
+    mine = probes(own) if randomized else []
+    return profile(mine or probes(generic), probes(generic))
 
 
 def profile_of(template: WireTemplate) -> Profile:
@@ -284,3 +294,16 @@ def local_mistakes(item: LocalItem) -> tuple[tuple[str, sp.Expr], ...]:
             if not equivalent(value, item.expected, item.node.inputs):
                 found.append((mistake, value))
     return tuple(found)
+
+
+def node_item(node: str, inputs: dict[str, Fraction | int | str], upstream: Fraction | int | str
+              = 1, *, ask: tuple[str, ...] | None = None, tolerance: Tolerance | None = None,
+              item_id: str = "node", points: float = 1.0) -> WireItem:
+    """A wire item for a node at given stored inputs, without a bank (for library use)."""
+    parsed = Node.parse(node, inputs)
+    wires = ask or parsed.inputs
+    values = {name: Fraction(value) for name, value in inputs.items()}
+    point = plan_for(parsed, wires).evaluate(values, Fraction(upstream))
+    return WireItem(id=item_id, template=item_id, type="wire", title=node, prompt=node,
+                    explanation="", points=points, tolerance=tolerance or Tolerance(),
+                    node=parsed, ask=wires, point=point)

@@ -47,23 +47,28 @@ def draw_node(node: str, wires: list[WireLabel], output: str | None, upstream: s
 
 
 def check_report(report: CheckReport, out: Console) -> None:
-    """The summary of ``quizgrad check``: a table of banks, then every problem located."""
+    """The summary of ``quizgrad check``: a table of banks, notes, then every problem located."""
     table = Table(title="quizgrad check", title_justify="left")
-    for column in ("bank file", "name", "templates", "samples", "derivatives", "status"):
-        table.add_column(column, overflow="fold", justify="right" if column in (
-            "templates", "samples", "derivatives") else "left")
+    width = max((len(bank.file) for bank in report.banks), default=10)
+    table.add_column("bank file", min_width=min(width, 40), overflow="fold")
+    for column in ("templates", "samples", "gradients", "tests"):
+        table.add_column(column, justify="right")
+    table.add_column("status")
     for bank in report.banks:
         status = (Text("ok", style="green") if not bank.problems else
                   Text(f"{len(bank.problems)} problem(s)", style="bold red"))
-        table.add_row(bank.file, bank.name, str(bank.templates), str(bank.samples),
-                      str(bank.derivatives), status)
+        table.add_row(bank.file, str(bank.templates), str(bank.samples),
+                      str(bank.derivatives), str(bank.tests), status)
     out.print(table)
+    for note in report.notes:
+        out.print(Text(f"note: {note}", style="dim"), soft_wrap=True)
     for problem in report.problems:
         out.print(Text(str(problem), style="red"), soft_wrap=True)
     if report.ok:
         out.print(Text(
-            f"All well: every gradient agrees with a central finite difference "
-            f"(worst relative error {report.worst_error:.1e}).", style="green"))
+            "All well: every gradient agrees with a central finite difference (worst relative "
+            f"error {report.worst_error:.1e}), every draw is discriminating and every question "
+            "test gets the verdict it expects.", style="green"))
     else:
         out.print(Text(f"{len(report.problems)} problem(s) found.", style="bold red"))
 
