@@ -114,9 +114,12 @@ def check_banks(paths: Iterable[Path | str] = (), samples: int = 6) -> CheckRepo
     return CheckReport(summaries, [p for s in summaries for p in s.problems], worst)
 
 
-def _report(summary: BankSummary, template: Template, message: str, note: bool = False) -> None:
+def _report(summary: BankSummary, template: Template, message: str, note: bool = False,
+            line: int | None = None) -> None:
     target = summary.notes if note else summary.problems
-    target.append(Problem(template.file, template.line, message, template.id))
+    problem = Problem(template.file, line or template.line, message, template.id)
+    if problem not in target:
+        target.append(problem)
 
 
 def _check_template(template: Template, summary: BankSummary, samples: int) -> float:
@@ -221,11 +224,13 @@ def _check_local(template: LocalTemplate, summary: BankSummary, samples: int) ->
 def _run_tests(template: Template, item: Item, summary: BankSummary) -> None:
     for test in template.tests:
         summary.tests += 1
+        if any(p.line == test.line and p.field == template.id for p in summary.problems):
+            continue  # reported once, on the first variant that failed it
         try:
             answer = _sample_answer(test, item)
         except (ExprError, NumericError, KeyError) as exc:
-            _report(summary, template, f"test at line {test.line}: cannot build the answer "
-                    f"({exc})")
+            _report(summary, template, f"test: cannot build the answer ({exc})",
+                    line=test.line)
             continue
         result = judge(item, answer)
         missing = [m for m in test.mistakes if m not in result.mistakes]
@@ -233,8 +238,8 @@ def _run_tests(template: Template, item: Item, summary: BankSummary) -> None:
             got = f"{result.verdict}" + (f" ({', '.join(result.mistakes)})"
                                          if result.mistakes else "")
             want = test.verdict + (f" ({', '.join(test.mistakes)})" if test.mistakes else "")
-            _report(summary, template, f"test at line {test.line}: answer {answer!r} was "
-                    f"judged {got}, expected {want}")
+            _report(summary, template, f"test: answer {answer!r} was judged {got}, expected "
+                    f"{want}", line=test.line)
 
 
 def _sample_answer(test: SampleAnswer, item: Item) -> object:

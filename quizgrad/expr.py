@@ -72,6 +72,8 @@ def check_name(name: str) -> str | None:
         return "a name starts with a letter and has only letters, digits and _"
     if name in FUNCTIONS:
         return f"'{name}' is a function name"
+    if name in CONSTANTS:
+        return f"'{name}' is a constant ({CONSTANTS[name]})"
     if keyword.iskeyword(name) or len(name) > 32:
         return f"'{name}' cannot be used as a name"
     return None
@@ -167,6 +169,8 @@ def _classify_name(name: str, names: frozenset[str], text: str, pos: int,
                    norm: str, end: int) -> str:
     if name in names:
         return "name"
+    if name in CONSTANTS:
+        return "constant"
     if name in FUNCTIONS:
         if not norm[end:].lstrip().startswith("("):
             raise ExprError(f"'{name}' is a function: write {name}(...)", text, pos, len(name))
@@ -177,6 +181,8 @@ def _classify_name(name: str, names: frozenset[str], text: str, pos: int,
 def _unknown_name_message(name: str, names: frozenset[str]) -> str:
     if not names:
         return f"'{name}' is not a number (a number is expected here)"
+    if name == "E":
+        return "unknown name 'E' (did you mean e, Euler's number?)"
     known = ", ".join(sorted(names))
     hint = ""
     lower = name.lower()
@@ -202,8 +208,9 @@ class _Piece:
     token: _Token
 
 
-_OPERAND_END = ("number", "name")
-_OPERAND_START = ("number", "name", "function")
+_OPERAND_END = ("number", "name", "constant")
+_OPERAND_START = ("number", "name", "function", "constant")
+CONSTANTS: dict[str, sp.Expr] = {"e": sp.E, "pi": sp.pi}
 
 
 def _to_python(text: str, tokens: list[_Token], implicit: bool) -> tuple[str, list[_Piece]]:
@@ -223,7 +230,7 @@ def _to_python(text: str, tokens: list[_Token], implicit: bool) -> tuple[str, li
             parts.append(" * ")
             length += 3
         out = {"^": "**"}.get(token.text, token.text)
-        if token.kind == "number":
+        if token.kind in ("number", "constant"):
             out = f"_n{index}"
         parts.append(out + " ")
         pieces.append(_Piece(length, token))
@@ -292,6 +299,8 @@ class _Builder:
     def name(self, node: ast.Name) -> sp.Expr:
         if node.id.startswith("_n"):
             token = self.pieces[_index_of(self.pieces, node.col_offset)].token
+            if token.kind == "constant":
+                return CONSTANTS[token.text]
             frac = fractions.Fraction(token.text)
             return sp.Rational(frac.numerator, frac.denominator)
         return symbol(node.id)

@@ -153,3 +153,55 @@ def test_python_dash_m_runs_the_cli():
     result = subprocess.run([sys.executable, "-m", "quizgrad", "--version"],
                             capture_output=True, text=True)
     assert result.returncode == 0 and result.stdout.startswith("quizgrad ")
+
+
+def test_explain_lists_common_wrong_answers(run):
+    data = json.loads(run("explain", "x*y", "--at", "x=3,y=-4", "--upstream", "2",
+                          "--json").stdout)
+    assert data["mistakes"]["x"]["forward-value"] == -24
+    assert data["mistakes"]["x"]["swapped-wires"] == 6
+    assert data["mistakes"]["y"]["local-only"] == 3
+    human = run("explain", "x*y", "--at", "x=3,y=-4", "--upstream", "2").stdout
+    assert "common wrong answers" in human and "2 × (-12) = -24" in human
+
+
+def test_explain_leaves_out_mistakes_equal_to_the_right_answer(run):
+    data = json.loads(run("explain", "exp(x)", "--at", "x=1", "--upstream", "3",
+                          "--json").stdout)
+    assert "forward-value" not in data["mistakes"]["x"]
+
+
+def test_check_runs_question_tests_and_reports_failures(run, write):
+    bank = write("tested.yaml", """
+        templates:
+          - id: m
+            type: wire
+            title: M
+            node: x*y
+            inputs: {x: {int: [2, 5]}, y: {int: [-5, -2]}}
+            upstream: {int: [2, 3]}
+            ask: [x]
+            tests:
+              - {answer: "g*y", verdict: correct}
+              - {answer: "g*f", verdict: wrong, mistakes: [sign-flip]}
+        """)
+    result = run("check", str(bank))
+    assert result.exit_code == 1
+    assert "tested.yaml:11: m: test: answer" in result.stdout
+    assert "judged wrong (forward-value), expected wrong (sign-flip)" in result.stdout
+    assert result.stdout.count("judged wrong") == 1  # once, not once per sampled variant
+
+
+def test_check_reports_templates_that_cannot_discriminate(run, write):
+    bank = write("gone.yaml", """
+        templates:
+          - id: g1
+            type: wire
+            title: g is always 1
+            node: x*y
+            inputs: {x: {int: [2, 5]}, y: {int: [-5, -2]}}
+            upstream: 1
+        """)
+    result = run("check", str(bank))
+    assert result.exit_code == 1
+    assert "no discriminating draw" in result.stdout
