@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import ast
 import fractions
+import itertools
 import keyword
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -34,10 +36,10 @@ class Limits:
     max_tokens: int = 400
     max_depth: int = 30
     max_tree_depth: int = 200
-    max_digits: int = 100
+    max_digits: int = 400
     max_decimal_exponent: int = 300
     max_exponent: int = 1000
-    max_power_bits: int = 100_000
+    max_bits: int = 1100
 
 
 DEFAULT_LIMITS = Limits()
@@ -48,7 +50,7 @@ _NORMALIZE = str.maketrans({"\u2212": "-", "\u2013": "-", "\u00d7": "*", "\u00b7
 
 _TOKEN = re.compile(
     r"(?P<ws>[ \t\r\n]+)"
-    r"|(?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"
+    r"|(?P<number>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)"
     r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
     r"|(?P<op>\*\*|[-+*/^(),])"
 )
@@ -97,17 +99,24 @@ def parse(
     tokens = _scan(text, allowed, limits)
     if not tokens:
         raise ExprError("empty expression", text, 0)
+    _check_ends(text, tokens)
     source, pieces = _to_python(text, tokens, implicit)
     try:
         tree = ast.parse(source, mode="eval")
     except SyntaxError as exc:
-        offset = (exc.offset or 1) - 1
-        token = _piece_at(pieces, offset)
+        token = _piece_at(pieces, exc.offset - 1) if exc.offset else None
         where = f" near '{token.text}'" if token else " at the end"
         raise ExprError(f"cannot read the expression{where}", text,
                         token.pos if token else len(text)) from None
+    except (RecursionError, MemoryError):
+        raise ExprError("too deeply nested", text, 0) from None
     _check_depth(tree, text, pieces, limits)
-    value = _Builder(text, pieces, limits).build(tree.body)
+    try:
+        value = _Builder(text, pieces, limits).build(tree.body)
+    except (RecursionError, MemoryError):
+        raise ExprError("too deeply nested", text, 0) from None
+    except (ArithmeticError, ValueError, TypeError):
+        raise ExprError("the value cannot be computed", text, 0, len(text)) from None
     if value.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
         raise ExprError("the expression is undefined (division by zero?)", text, 0, len(text))
     if not value.free_symbols:
@@ -179,6 +188,8 @@ def _classify_name(name: str, names: frozenset[str], text: str, pos: int,
 
 
 def _unknown_name_message(name: str, names: frozenset[str]) -> str:
+    if len(name) > 24:
+        name = name[:20] + "..."
     if not names:
         return f"'{name}' is not a number (a number is expected here)"
     if name == "E":
@@ -188,7 +199,7 @@ def _unknown_name_message(name: str, names: frozenset[str]) -> str:
     lower = name.lower()
     if lower in FUNCTIONS:
         hint = f" (did you mean {lower}?)"
-    elif len(name) > 1 and all(ch in names for ch in name):
+    elif 1 < len(name) <= 6 and all(ch in names for ch in name):
         hint = f" (did you mean {'*'.join(name)}?)"
     return f"unknown name '{name}'{hint}; the names are: {known}"
 
@@ -200,6 +211,23 @@ def _check_number(piece: str, text: str, pos: int, limits: Limits) -> None:
                         text, pos, len(piece))
     if exponent and abs(int(exponent)) > limits.max_decimal_exponent:
         raise ExprError(f"number too large or too small ({piece})", text, pos, len(piece))
+
+
+_BINARY_ONLY = ("*", "/", "^", "**", ",", ")")
+_NEEDS_OPERAND = ("+", "-", "*", "/", "^", "**", ",", "(")
+
+
+def _check_ends(text: str, tokens: list[_Token]) -> None:
+    """Clear messages for a dangling operator at either end and for stray commas."""
+    first, last = tokens[0], tokens[-1]
+    if first.kind == "op" and first.text in _BINARY_ONLY:
+        raise ExprError(f"the expression cannot start with '{first.text}'", text, first.pos)
+    if last.kind == "op" and last.text in _NEEDS_OPERAND:
+        raise ExprError(f"the expression ends with '{last.text}': something is missing after "
+                        "it", text, last.pos)
+    for prev, token in itertools.pairwise(tokens):
+        if prev.text == "," and token.text == ")":
+            raise ExprError("a comma with nothing after it", text, prev.pos)
 
 
 @dataclass(frozen=True)
@@ -257,13 +285,14 @@ def _piece_at(pieces: list[_Piece], offset: int) -> _Token | None:
 
 def _check_depth(tree: ast.AST, text: str, pieces: list[_Piece], limits: Limits) -> None:
     """Refuse trees deeper than the limit without recursing (unary chains, long powers)."""
-    stack: list[tuple[ast.AST, int]] = [(tree, 0)]
+    stack: list[tuple[ast.AST, int, int]] = [(tree, 0, 0)]
     while stack:
-        node, depth = stack.pop()
+        node, depth, offset = stack.pop()
+        offset = getattr(node, "col_offset", offset)
         if depth > limits.max_tree_depth:
-            token = _piece_at(pieces, getattr(node, "col_offset", 0))
+            token = _piece_at(pieces, offset)
             raise ExprError("too deeply nested", text, token.pos if token else 0)
-        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+        stack.extend((child, depth + 1, offset) for child in ast.iter_child_nodes(node))
 
 
 _BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "^"}
@@ -283,6 +312,27 @@ class _Builder:
         return ExprError(message, self.text, pos, len(token.text) if token else 1)
 
     def build(self, node: ast.AST) -> sp.Expr:
+        value = self.construct(node)
+        self.check(value, node)
+        return value
+
+    def check(self, value: sp.Expr, node: ast.AST) -> None:
+        """Refuse, at the node that made it, a number too large or a non-real constant."""
+        if value.is_Rational:
+            if max(abs(value.p).bit_length(), value.q.bit_length()) > self.limits.max_bits:
+                raise self.fail("number too large", node)
+            return
+        if value.is_Pow and value.exp.is_Number:
+            limit = self.limits.max_exponent
+            if not value.exp.is_Rational or abs(value.exp.p) > limit or value.exp.q > limit:
+                raise self.fail(f"exponent too large (the limit is {limit})", node)
+        if not value.free_symbols and not value.is_Number:
+            try:
+                to_float(value)
+            except NumericError as exc:
+                raise self.fail(f"the value {exc}", node) from None
+
+    def construct(self, node: ast.AST) -> sp.Expr:
         if isinstance(node, ast.Name):
             return self.name(node)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
@@ -342,8 +392,8 @@ class _Builder:
             raise ExprError(f"exponent too large (the limit is {limit})", self.text,
                             token.pos if token else 0)
         if base.is_Rational:
-            bits = max(abs(base.p).bit_length(), base.q.bit_length()) * abs(exponent.p)
-            if bits > self.limits.max_power_bits:
+            size = max(math.log2(abs(base.p)) if base.p else 0.0, math.log2(base.q))
+            if size * abs(exponent) > self.limits.max_bits:
                 token = self.operator_token(node)
                 raise ExprError("power too large to compute", self.text,
                                 token.pos if token else 0)
@@ -358,7 +408,13 @@ class _Builder:
             plural = "argument" if spec.arity == 1 else "arguments"
             raise self.fail(f"{spec.name}() takes {spec.arity} {plural}, "
                             f"not {len(node.args)}", node)
-        result = spec.build(*(self.build(arg) for arg in node.args))
+        args = [self.build(arg) for arg in node.args]
+        if not any(arg.free_symbols for arg in args):
+            try:  # a bounded float evaluation first: sympy may work very hard on constants
+                to_float(spec.build(*args, evaluate=False))
+            except NumericError as exc:
+                raise self.fail(f"{spec.name}() {exc}", node) from None
+        result = spec.build(*args)
         if result.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
             raise self.fail(f"{spec.name}() is undefined here", node)
         return result
@@ -386,10 +442,19 @@ class _Printer(StrPrinter):
         return f"{name}({self._print(expr.args[0])})"
 
     def _print_Max(self, expr: sp.Max) -> str:
-        return "max(" + ", ".join(self._print(a) for a in expr.args) + ")"
+        return self._nested("max", [self._print(a) for a in expr.args])
 
     def _print_Min(self, expr: sp.Min) -> str:
-        return "min(" + ", ".join(self._print(a) for a in expr.args) + ")"
+        return self._nested("min", [self._print(a) for a in expr.args])
+
+    def _nested(self, name: str, args: list[str]) -> str:
+        """sympy merges max(max(x, y), z) into one Max; the language takes two arguments."""
+        if len(args) <= 2:
+            return f"{name}({', '.join(args)})"
+        return f"{name}({args[0]}, {self._nested(name, args[1:])})"
+
+    def _print_Exp1(self, expr: sp.Expr) -> str:
+        return "e"
 
     def _print_Abs(self, expr: sp.Abs) -> str:
         return f"abs({self._print(expr.args[0])})"

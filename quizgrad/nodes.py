@@ -114,12 +114,12 @@ class softplus(sp.Function):  # noqa: N801 - the name students write
         return self.args[0].is_real
 
 
-def _step(u: sp.Expr) -> sp.Expr:
-    return sp.Heaviside(u, 0)
+def _step(u: sp.Expr, **kwargs: bool) -> sp.Expr:
+    return sp.Heaviside(u, 0, **kwargs)
 
 
-def _heaviside(u: sp.Expr) -> sp.Expr:
-    return sp.Heaviside(u, sp.S.Half)
+def _heaviside(u: sp.Expr, **kwargs: bool) -> sp.Expr:
+    return sp.Heaviside(u, sp.S.Half, **kwargs)
 
 
 @dataclass(frozen=True)

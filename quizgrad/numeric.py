@@ -100,6 +100,9 @@ def _evaluate(e: sp.Basic, env: Mapping[sp.Symbol, float]) -> float:
     if e.is_Pow:
         return _power(*args)
     func = e.func
+    if func is sp.log and args[0] <= 0:
+        raise NumericError("is undefined (log of 0)" if args[0] == 0 else
+                           "is not a real number (log of a negative number)")
     if func in _UNARY:
         return _finite(_UNARY[func](args[0]))
     if func is sp.Max:

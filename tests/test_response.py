@@ -32,7 +32,7 @@ INVALID = [
     ("1,000", "ambiguous", None),
     ("12,345", "ambiguous", None),
     ("2 3", "two numbers in a row", 3),
-    ("3 +", "cannot read", None),
+    ("3 +", "ends with '+'", 3),
     ("1/0", "division by zero", 2),
     ("sqrt(-4)", "not a real number", 1),
     ("x", "is not a number", 1),
