@@ -25,9 +25,9 @@ def console(stderr: bool = False) -> Console:
 def error(message: str, hint: str | None = None) -> None:
     """An error line on stderr: 'error: ...' (and an optional hint line)."""
     err = console(stderr=True)
-    err.print(Text("error: ", style="bold red") + Text(message))
+    err.print(Text("error: ", style="bold red") + Text(message), soft_wrap=True)
     if hint:
-        err.print(Text(hint, style="dim"))
+        err.print(Text(hint, style="dim"), soft_wrap=True)
 
 
 def styled(lines: list[list[Segment]]) -> Text:
