@@ -14,6 +14,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -57,22 +58,33 @@ class NumberSpec:
         return int(sp.ceiling(self.values[0] * scale)), int(sp.floor(self.values[1] * scale)), \
             scale
 
-    def _raw(self, stream: Stream) -> sp.Rational:
-        if self.kind == "fixed":
-            return self.values[0]
-        if self.kind == "choice":
-            return stream.choice(self.values)
-        low, high, scale = self._grid
-        return sp.Rational(stream.integer(low, high), scale)
+    @functools.cached_property
+    def _pool(self) -> tuple[Fraction, ...] | None:
+        """Every allowed value when there are few enough to list (None: draw and reject)."""
+        blocked = {Fraction(int(v.p), int(v.q)) for v in self.exclude}
+        if self.nonzero:
+            blocked.add(Fraction(0))
+        if self.kind in ("fixed", "choice"):
+            values = [Fraction(int(v.p), int(v.q)) for v in self.values]
+        else:
+            low, high, scale = self._grid
+            if high - low > 100_000:
+                return None
+            values = [Fraction(k, scale) for k in range(low, high + 1)]
+        return tuple(v for v in values if v not in blocked)
 
-    def allowed(self, value: sp.Rational) -> bool:
+    def allowed(self, value: sp.Rational | Fraction) -> bool:
         """Whether ``value`` passes ``nonzero`` and ``exclude``."""
         return not (self.nonzero and value == 0) and value not in self.exclude
 
-    def draw(self, stream: Stream) -> sp.Rational:
-        """One value; rejection-samples around ``nonzero`` and ``exclude``."""
+    def draw(self, stream: Stream) -> Fraction:
+        """One value, exactly, uniform over the allowed ones."""
+        pool = self._pool
+        if pool is not None:
+            return pool[0] if len(pool) == 1 else stream.choice(pool)
+        low, high, scale = self._grid
         for _ in range(1000):
-            value = self._raw(stream)
+            value = Fraction(stream.integer(low, high), scale)
             if self.allowed(value):
                 return value
         raise ValueError("no allowed value")  # pragma: no cover - validated at load time
@@ -101,7 +113,7 @@ class Choice:
     feedback: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class SampleAnswer:
     """A question test: an answer and the verdict and mistakes the judge must give it."""
 

@@ -123,7 +123,7 @@ def check(
         raise typer.Exit(1)
 
 
-@app.command(name="list", epilog="Example: [bold]quizgrad list questions/seed.yaml[/]")
+@app.command(name="list", epilog="Example: [bold]quizgrad list questions/1-seed.yaml[/]")
 @boundary
 def list_templates(paths: BankPaths = None, as_json: JsonFlag = False) -> None:
     """List the templates of the banks: id, type, title and bank."""
@@ -169,6 +169,62 @@ def explain(
         _print_json(public(data))
     else:
         render.explanation(data, render.console())
+
+
+@app.command(epilog="Examples: [bold]quizgrad generate --seed fall26 --roster roster.csv --out "
+             "set/[/]  ·  [bold]quizgrad generate questions/2-nodes.yaml --seed 7 --count 30 "
+             "--pick mul-wire,relu-wire --out set/[/]")
+@boundary
+def generate(
+    paths: BankPaths = None,
+    seed: Annotated[str, typer.Option(help="Any text; the same seed gives the same set.",
+                                      show_default=False)] = "",
+    count: Annotated[int | None, typer.Option(help="N anonymous variants v01..vN.",
+                                              show_default=False)] = None,
+    roster: Annotated[Path | None, typer.Option(
+        help="CSV with a 'student' column (optional 'name', 'email'): one variant each.",
+        show_default=False)] = None,
+    pick: Annotated[list[str] | None, typer.Option(
+        help="Only these template ids (repeatable, or comma-separated).",
+        show_default=False)] = None,
+    out: Annotated[Path | None, typer.Option(help="The folder to write (must be empty).",
+                                             show_default=False)] = None,
+    title: Annotated[str, typer.Option(help="The title on the sheets.")] =
+        "Backpropagation: the function node rule",
+    force: Annotated[bool, typer.Option(help="Replace a non-empty --out folder.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Generate a randomized problem set: one reproducible, discriminating variant per student.
+
+    Writes DIR/key.json (the answer key), DIR/sheets/<variant>.md and .html (the problem
+    sheets) and DIR/answers/<variant>.yaml (blank answer files to fill in).
+    """
+    from . import render
+    from .bank import load_banks
+    from .errors import UsageError
+    from .generate import anonymous, for_roster, write_set
+    from .generate import pick as pick_templates
+    from .roster import read_roster
+
+    if not seed:
+        raise UsageError("give a --seed (any text, e.g. --seed fall26): it makes the set "
+                         "reproducible")
+    if (count is None) == (roster is None):
+        raise UsageError("give exactly one of --count N or --roster roster.csv")
+    if count is not None and count < 1:
+        raise UsageError("--count must be at least 1")
+    if out is None:
+        raise UsageError("give the output folder with --out DIR")
+    banks = load_banks(paths or [])
+    specs = anonymous(count) if count is not None else for_roster(read_roster(roster))
+    summary = write_set(banks, pick_templates(banks, pick or []), seed, specs, out, force,
+                        title=title)
+    if as_json:
+        _print_json({"out": summary.out, "seed": summary.seed, "variants": summary.variants,
+                     "items_per_variant": summary.items // max(1, summary.variants),
+                     "points_per_variant": summary.points, "templates": summary.templates})
+    else:
+        render.generated(summary, render.console())
 
 
 def main() -> None:

@@ -8,7 +8,9 @@ transcendental functions — exact inside, floats at the edges, at microseconds 
 
 from __future__ import annotations
 
+import functools
 import math
+import re
 from collections.abc import Callable, Mapping
 from fractions import Fraction
 
@@ -149,6 +151,96 @@ def _fold(args: list[Compiled], add: bool, exact: bool) -> Compiled:
     return lambda env: math.prod((a(env) for a in args), start=one)
 
 
+class _Failed:
+    """A value that could not be computed; any arithmetic on it raises TypeError."""
+
+    def __repr__(self) -> str:
+        return "FAILED"
+
+
+FAILED = _Failed()
+_CAUGHT = (ArithmeticError, ValueError, TypeError)
+
+
+class Program:
+    """Several formulas compiled together: each shared subexpression is computed once.
+
+    Leaves (inputs and constants) fill the first slots; each further slot is one operation
+    on earlier slots, in dependency order. A failure (a division by zero, a domain error)
+    poisons only the values that depend on it: their slots hold FAILED, and every other
+    formula is still computed.
+    """
+
+    def __init__(self, exprs: list[sp.Expr], exact: bool = True) -> None:
+        self.exact = exact
+        leaves: dict[sp.Basic, None] = {}
+        for expr in exprs:
+            for sub in sp.preorder_traversal(expr):
+                if not sub.args or sub.is_Rational:
+                    leaves.setdefault(sub)
+        self._slots: dict[sp.Basic, int] = {leaf: i for i, leaf in enumerate(leaves)}
+        self._leaves = [self._leaf(leaf) for leaf in leaves]
+        self._ops: list[Callable[[list[Number | _Failed]], Number]] = []
+        self.outputs = [self._slot(expr) for expr in exprs]
+
+    def _leaf(self, expr: sp.Basic) -> tuple[str | None, Number]:
+        if expr.is_Symbol:
+            return expr.name, 0.0
+        if expr.is_Rational and self.exact:
+            return None, Fraction(int(expr.p), int(expr.q))
+        if expr.is_Rational or expr.is_Float or expr is sp.pi or expr is sp.E:
+            return None, float(expr)
+        raise TypeError(f"cannot compile {expr}")
+
+    def _slot(self, expr: sp.Basic) -> int:
+        found = self._slots.get(expr)
+        if found is not None:
+            return found
+        args = tuple(self._slot(a) for a in expr.args)
+        self._ops.append(_operation(expr, args))
+        self._slots[expr] = len(self._leaves) + len(self._ops) - 1
+        return self._slots[expr]
+
+    def run(self, env: Env) -> list[Number | _Failed]:
+        """Every output's value at ``env`` (FAILED where it does not exist or is not finite)."""
+        values: list[Number | _Failed] = [env[name] if name is not None else constant
+                                          for name, constant in self._leaves]
+        append = values.append
+        for operation in self._ops:
+            try:
+                append(operation(values))
+            except _CAUGHT:
+                append(FAILED)
+        isfinite = math.isfinite
+        return [FAILED if v.__class__ is float and not isfinite(v) else values[i]  # type: ignore[arg-type]
+                for i in self.outputs for v in (values[i],)]
+
+
+def _operation(expr: sp.Basic, args: tuple[int, ...]
+               ) -> Callable[[list[Number | _Failed]], Number]:
+    """One operation on earlier slots, as a closure over their indices."""
+    if expr.is_Add or expr.is_Mul:
+        if len(args) == 2:
+            a, b = args
+            return ((lambda v: v[a] + v[b]) if expr.is_Add else (lambda v: v[a] * v[b]))
+        if expr.is_Add:
+            return lambda v: sum([v[i] for i in args])
+        return lambda v: math.prod([v[i] for i in args])
+    if expr.is_Pow:
+        a, b = args
+        return lambda v: _power(v[a], v[b])
+    if expr.func in _UNARY:
+        func, (a,) = _UNARY[expr.func], args
+        return lambda v: func(v[a])
+    if expr.func in (sp.Max, sp.Min):
+        pick = max if expr.func is sp.Max else min
+        return lambda v: pick([v[i] for i in args])
+    if expr.func is sp.Heaviside:
+        a, b = args
+        return lambda v: _heaviside(v[a], v[b])
+    raise TypeError(f"cannot compile {expr.func}")
+
+
 def run(compiled: Compiled, env: Env) -> Number:
     """Evaluate; NumericError when the value does not exist or is not finite."""
     try:
@@ -170,4 +262,13 @@ def exact_text(expr: sp.Expr, env: Env, value: Number) -> str:
         return str(value)
     shown = {name: str(v) if isinstance(v, Fraction) and v >= 0 and v.denominator == 1
              else f"({v})" for name, v in env.items()}
-    return to_text(expr, shown)
+    return _MARK.sub(lambda m: shown.get(m.group(1), m.group(1)), _template(expr))
+
+
+_MARK = re.compile("\x00([A-Za-z_][A-Za-z0-9_]*)\x00")
+
+
+@functools.lru_cache(maxsize=4096)
+def _template(expr: sp.Expr) -> str:
+    """The printed formula with each symbol marked, so values are filled in by substitution."""
+    return to_text(expr, {s.name: f"\x00{s.name}\x00" for s in expr.free_symbols})

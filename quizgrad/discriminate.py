@@ -18,8 +18,9 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
+from .compiled import FAILED
 from .numeric import Tolerance
-from .plan import Point, blind
+from .plan import Point
 
 Coincidence = tuple[str, str]  # (wire, mistake)
 Pair = tuple[str, str, str]  # (wire, mistake, mistake)
@@ -33,6 +34,7 @@ class Assessment:
     right: frozenset[Coincidence]
     pairs: frozenset[Pair]
     excused: frozenset[Coincidence] = frozenset()
+    complete: bool = True
 
 
 @dataclass(frozen=True)
@@ -52,8 +54,8 @@ class Profile:
 
     def score(self, assessment: Assessment) -> tuple[int, int]:
         """(avoidable coincidences with the right answer, avoidable coinciding pairs)."""
-        return (len(assessment.right - self.always_right),
-                len(assessment.pairs - self.always_paired))
+        pairs = len(assessment.pairs - self.always_paired) if assessment.complete else 10**6
+        return len(assessment.right - self.always_right), pairs
 
     def accepts(self, assessment: Assessment) -> bool:
         """Whether a draw is as discriminating as this template allows."""
@@ -61,30 +63,40 @@ class Profile:
         return right == 0 and pairs <= self.best_pairs
 
 
-def assess(point: Point, ask: tuple[str, ...], tolerance: Tolerance) -> Assessment:
-    """The coincidences at one evaluated point."""
+def assess(point: Point, ask: tuple[str, ...], tolerance: Tolerance,
+           structural: frozenset[Coincidence] | None = None) -> Assessment:
+    """The coincidences at one evaluated point.
+
+    With ``structural`` given, stop at the first coincidence with the right answer that is
+    not in it: the draw is rejected anyway (the assessment is then marked incomplete).
+    """
     right: set[Coincidence] = set()
     excused: set[Coincidence] = set()
     pairs: set[Pair] = set()
     rel, floor = tolerance.relative * (1 + 1e-9), tolerance.absolute * (1 + 1e-9)
-    for wire in ask:
+    values = point.values
+    for wire, entries in point.plan.layout(ask):
         correct = point.gradient[wire]
         target = float(correct)
         width = max(rel * abs(target), floor)
         local = point.local[wire]
         distinct = []
-        for p in point.predictions[wire]:
-            if (correct == 0 and p.value == 0) or blind(p.mistake, local):
-                excused.add((wire, p.mistake))
+        for index, mistake, blind_at in entries:
+            value = values[index]
+            if value is FAILED:
                 continue
-            if abs(p.value - target) <= width:
-                right.add((wire, p.mistake))
+            if (correct == 0 and value == 0) or local in blind_at:
+                excused.add((wire, mistake))
+            elif abs(value - target) <= width:  # type: ignore[operator]
+                right.add((wire, mistake))
+                if structural is not None and (wire, mistake) not in structural:
+                    return Assessment(frozenset(right), frozenset(), frozenset(excused), False)
             else:
-                distinct.append((p.value, p.mistake))
+                distinct.append((value, mistake))
         distinct.sort()
         for i, (a, first) in enumerate(distinct):  # sorted: close values are neighbours
             for b, second in distinct[i + 1:]:
-                if b - a > max(rel * max(abs(a), abs(b)), floor):
+                if b - a > max(rel * max(abs(a), abs(b)), floor):  # type: ignore[operator]
                     break
                 if first != second:
                     pairs.add((wire, *sorted((first, second))))  # type: ignore[arg-type]

@@ -18,7 +18,10 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class WireLabel:
-    """One input wire: its name, the stored value, and the gradient (None: not shown yet)."""
+    """One input wire: its name, the stored value, and the gradient.
+
+    A gradient of None is drawn as unknown ("?"); an empty one is not drawn at all.
+    """
 
     name: str
     value: str
@@ -36,8 +39,8 @@ class Segment:
 def circuit(node: str, wires: list[WireLabel], output: str | None, upstream: str,
             unknown: str = "?") -> list[list[Segment]]:
     """The circuit as lines of styled segments; ``output`` None hides the forward value."""
-    left = [(f"{w.name} = {w.value}", f"← {w.gradient if w.gradient is not None else unknown}")
-            for w in wires]
+    left = [(f"{w.name} = {w.value}", "" if w.gradient == "" else
+             f"← {w.gradient if w.gradient is not None else unknown}") for w in wires]
     left_width = max(max(len(a), len(b)) for a, b in left) + 4
     inner = len(node) + 2
     rows = 3 * len(wires)

@@ -7,6 +7,7 @@ floats appear only when a caller asks for them (see :mod:`quizgrad.numeric`).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -37,12 +38,17 @@ class Node:
         return ex.symbol(name)
 
     def local(self, name: str) -> sp.Expr:
-        """The local gradient df/d(name) as a formula."""
-        return sp.diff(self.expr, self.symbol(name))
+        """The local gradient df/d(name) as a formula (derived once, then cached)."""
+        return _derivative(self.expr, name)
 
     def at(self, values: Mapping[str, sp.Expr]) -> dict[sp.Symbol, sp.Expr]:
         """The substitution {symbol: value} for stored input values."""
         return {self.symbol(name): sp.S(values[name]) for name in self.inputs}
+
+
+@functools.lru_cache(maxsize=4096)
+def _derivative(expr: sp.Expr, name: str) -> sp.Expr:
+    return sp.diff(expr, ex.symbol(name))
 
 
 @dataclass(frozen=True)

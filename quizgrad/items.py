@@ -24,11 +24,11 @@ from .bank import (
     WireTemplate,
     fill,
 )
-from .compiled import Number
+from .compiled import FAILED, Number
 from .discriminate import PROBES, Assessment, Profile, assess, profile
 from .engine import Node
 from .errors import GradientError
-from .numeric import Tolerance, exact_fraction, fmt
+from .numeric import Tolerance, fmt
 from .plan import Plan, Point, Predicted, plan_for
 from .rng import Stream
 
@@ -48,6 +48,11 @@ class Item:
     points: float
     tolerance: Tolerance
 
+    @property
+    def key(self) -> tuple[object, ...]:
+        """What makes this variant of the item: equal keys, identical items (for caches)."""
+        return (self.id, self.prompt, self.points, self.tolerance)
+
 
 @dataclass(frozen=True, kw_only=True)
 class WireItem(Item):
@@ -57,6 +62,11 @@ class WireItem(Item):
     ask: tuple[str, ...]
     point: Point
     allow_kinks: bool = False
+
+    @property
+    def key(self) -> tuple[object, ...]:
+        """What makes this variant: the template and the drawn numbers."""
+        return (*super().key, self.node, self.ask, self.point.key)
 
     @property
     def inputs(self) -> dict[str, Fraction]:
@@ -82,15 +92,19 @@ class WireItem(Item):
     def mistakes(self) -> dict[str, tuple[Predicted, ...]]:
         """Asked wire -> predictions that differ from the right answer (the diagnosable ones)."""
         out = {}
+        plan, values = self.point.plan, self.point.values
         for wire in self.ask:
             target = float(self.point.gradient[wire])
-            out[wire] = tuple(p for p in self.point.predictions[wire]
-                              if not self.tolerance.accepts(float(p.value), target))
+            width = self.tolerance.width(target) * (1 + 1e-9)
+            start, end = plan.spans[wire]
+            out[wire] = tuple(Predicted(plan.flat[i].mistake, values[i], plan.flat[i])  # type: ignore[arg-type]
+                              for i in range(start, end)
+                              if values[i] is not FAILED and abs(values[i] - target) > width)  # type: ignore[operator]
         return out
 
     def exact(self, wire: str) -> str:
         """The exact expected gradient on ``wire`` as text."""
-        return self.plan.exact(self.plan.gradient[wire], self.point)
+        return self.plan.exact_gradient(wire, self.point)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -117,6 +131,11 @@ class ChoiceItem(Item):
     """Multiple choice with its choices in shown order (letters a, b, c, ...)."""
 
     choices: tuple[Choice, ...]
+
+    @property
+    def key(self) -> tuple[object, ...]:
+        """What makes this variant: the template and the order of the choices."""
+        return (*super().key, self.choices)
 
     @property
     def correct(self) -> int:
@@ -153,8 +172,8 @@ def wire_draw(template: WireTemplate, stream: Stream, attempts: int = 100
     problem = "no draw was tried"
     tries = attempts if template.randomized else 1
     for attempt in range(1, tries + 1):
-        values = {name: exact_fraction(spec.draw(stream)) for name, spec in template.inputs}
-        upstream = exact_fraction(template.upstream.draw(stream))
+        values = {name: spec.draw(stream) for name, spec in template.inputs}
+        upstream = template.upstream.draw(stream)
         try:
             point = plan.evaluate(values, upstream, exact=False)
         except GradientError as exc:
@@ -163,7 +182,10 @@ def wire_draw(template: WireTemplate, stream: Stream, attempts: int = 100
         if point.at_kink and not template.allow_kinks:
             problem = "every draw sat on a kink (a non-differentiable point)"
             continue
-        assessment = assess(point, template.ask, template.tolerance)
+        assessment = point.remember(
+            (template.ask, template.tolerance, id(shape)),
+            lambda point=point: assess(point, template.ask, template.tolerance,  # type: ignore[misc]
+                                       shape.always_right))
         if shape.accepts(assessment) or not template.randomized:
             return _exact_item(template, plan, point), attempt
         score = shape.score(assessment)
@@ -176,7 +198,7 @@ def wire_draw(template: WireTemplate, stream: Stream, attempts: int = 100
 
 
 def _exact_item(template: WireTemplate, plan: Plan, point: Point) -> WireItem:
-    return wire_item(template, plan.evaluate(point.inputs, point.upstream))
+    return wire_item(template, plan.exact_point(point))
 
 
 @functools.lru_cache(maxsize=1024)
@@ -202,8 +224,7 @@ def _profile(node: Node, ask: tuple[str, ...], inputs: tuple[tuple[str, NumberSp
         return found
 
     def own() -> tuple[dict[str, Fraction], Fraction]:
-        return ({n: exact_fraction(spec.draw(stream)) for n, spec in inputs},
-                exact_fraction(upstream.draw(stream)))
+        return ({n: spec.draw(stream) for n, spec in inputs}, upstream.draw(stream))
 
     def generic() -> tuple[dict[str, Fraction], Fraction]:
         return ({n: Fraction(stream.integer(-30, 30), 10) for n, _ in inputs},
@@ -236,6 +257,7 @@ def wire_item(template: WireTemplate, point: Point) -> WireItem:
                     allow_kinks=template.allow_kinks)
 
 
+@functools.lru_cache(maxsize=1024)
 def local_item(template: LocalTemplate) -> LocalItem:
     """The (only) variant of a local-gradient template."""
     placeholders = {"node": template.node.text, "wrt": template.wrt}

@@ -9,6 +9,7 @@ microseconds instead of sympy's arbitrary-precision minutes.
 from __future__ import annotations
 
 import fractions
+import functools
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -144,6 +145,7 @@ def precise_float(value: sp.Expr | fractions.Fraction | float | int) -> float:
     return guess
 
 
+@functools.lru_cache(maxsize=65536, typed=True)
 def fmt(value: sp.Expr | fractions.Fraction | float | int, digits: int = 4) -> str:
     """A number for people: exact when short (``-8``, ``0.25``), else ``digits`` significant."""
     if isinstance(value, (sp.Rational, int, fractions.Fraction)) and not isinstance(value, bool):

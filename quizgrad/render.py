@@ -13,6 +13,7 @@ from .drawing import Segment, WireLabel, circuit
 
 if TYPE_CHECKING:
     from .check import CheckReport
+    from .generate import Summary
 
 STYLES = {"value": "cyan", "gradient": "magenta", "node": "bold", "wire": "dim", "": ""}
 
@@ -71,6 +72,20 @@ def check_report(report: CheckReport, out: Console) -> None:
             "test gets the verdict it expects.", style="green"))
     else:
         out.print(Text(f"{len(report.problems)} problem(s) found.", style="bold red"))
+
+
+def generated(summary: Summary, out: Console) -> None:
+    """The summary of ``quizgrad generate``."""
+    table = Table(title=f"problem set written to {summary.out}", title_justify="left",
+                  show_header=False)
+    table.add_column("")
+    table.add_column("", overflow="fold")
+    table.add_row("seed", summary.seed)
+    table.add_row("variants", str(summary.variants))
+    table.add_row("items per variant", str(summary.items // max(1, summary.variants)))
+    table.add_row("points per variant", f"{summary.points:g}")
+    table.add_row("files", "key.json, sheets/<variant>.md and .html, answers/<variant>.yaml")
+    out.print(table)
 
 
 def template_list(rows: Iterable[tuple[str, str, str, str]], out: Console) -> None:

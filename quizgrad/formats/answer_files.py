@@ -1,0 +1,53 @@
+"""Blank answer files: the submission format, pre-filled with every item and comments."""
+
+from __future__ import annotations
+
+import json
+
+from ..items import LETTERS, ChoiceItem, Item, LocalItem, TrueFalseItem, WireItem
+from ..keyfile import KeyVariant
+
+HEADER = """\
+# quizgrad answer file{who}
+# Fill in each answer after its colon, save, and hand the file back. Leave an answer empty
+# if you skip it. Numbers may be written as -8, 0.25, 1/4, 2.5e-3 or 2*(-4); a formula
+# goes in quotes, e.g. "s*(1-s)"; a choice is its letter; true/false is true or false.
+"""
+
+
+def _key(text: str) -> str:
+    """A YAML mapping key, quoted when it needs to be."""
+    return text if text.replace("-", "").replace("_", "").replace(".", "").isalnum() \
+        else json.dumps(text)
+
+
+def _comment(item: Item, number: int) -> str:
+    points = f"{item.points:g} point" + ("" if item.points == 1 else "s")
+    title = " ".join(item.title.split())
+    return f"  # {number}. {title} ({points})"
+
+
+def answer_template(variant: KeyVariant, seed: str) -> str:
+    """The blank submission for one variant."""
+    who = f" for {variant.student}" if variant.student else f" for variant {variant.id}"
+    lines = [HEADER.format(who=who).rstrip("\n")]
+    lines.append(f"student: {_key(variant.student or variant.id)}")
+    lines.append("answers:")
+    for number, item in enumerate(variant.items, start=1):
+        lines.append(_comment(item, number))
+        key = _key(item.id)
+        if isinstance(item, WireItem) and len(item.ask) > 1:
+            lines.append(f"  {key}:")
+            lines.extend(f"    {_key(w)}:    # the gradient on wire {w}" for w in item.ask)
+        elif isinstance(item, WireItem):
+            lines.append(f"  {key}:    # the gradient on wire {item.ask[0]}")
+        elif isinstance(item, LocalItem):
+            helpers = ", ".join(n for n, _ in item.let)
+            hint = f"; you may use {helpers}" if helpers else ""
+            lines.append(f'  {key}: ""    # df/d{item.wrt} as a formula in quotes{hint}')
+        elif isinstance(item, ChoiceItem):
+            letters = ", ".join(LETTERS[: len(item.choices)])
+            lines.append(f"  {key}:    # one of {letters}")
+        elif isinstance(item, TrueFalseItem):
+            lines.append(f"  {key}:    # true or false")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,200 @@
+"""Problem sheets: Markdown, and self-contained HTML with each node drawn as an inline SVG.
+
+The HTML carries its own CSS (no external files, fonts or scripts) and prints cleanly:
+items are not split across pages and the answer blanks are visible on paper. Every text
+that comes from a bank is escaped.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from ..drawing import WireLabel, circuit, plain
+from ..items import LETTERS, ChoiceItem, Item, LocalItem, TrueFalseItem, WireItem
+from ..keyfile import KeyVariant
+from ..numeric import fmt
+
+
+def _points(points: float) -> str:
+    shown = fmt(points) if points != int(points) else str(int(points))
+    return f"{shown} point" + ("" if points == 1 else "s")
+
+
+def _who(variant: KeyVariant) -> str:
+    if variant.student is None:
+        return f"Variant {variant.id}"
+    name = f"{variant.name} ({variant.student})" if variant.name else variant.student
+    return f"{name}, variant {variant.id}"
+
+
+def markdown_sheet(variant: KeyVariant, title: str) -> str:
+    """The student's sheet as Markdown."""
+    lines = [f"# {title}", "", f"**{_who(variant)}** · {len(variant.items)} items · "
+             f"{_points(variant.max_points)}", "",
+             "Write your answers in the answer file you were given (see its comments).", ""]
+    for number, item in enumerate(variant.items, start=1):
+        lines += [f"## {number}. {item.title} ({_points(item.points)})", "", item.prompt, ""]
+        lines.append(_markdown_body(item))
+    return "\n".join(lines).rstrip() + "\n"
+
+
+_MD: dict[tuple[object, ...], str] = {}
+_HTML: dict[tuple[object, ...], str] = {}
+
+
+def _cached(cache: dict[tuple[object, ...], str], item: Item, make: object) -> str:
+    key = (type(item), *item.key)
+    found = cache.get(key)
+    if found is None:
+        if len(cache) > 50_000:
+            cache.clear()
+        found = cache[key] = make(item)  # type: ignore[operator]
+    return found
+
+
+def _markdown_body(item: Item) -> str:
+    return _cached(_MD, item, _markdown_lines)
+
+
+def _markdown_lines(item: Item) -> str:
+    lines: list[str] = []
+    if isinstance(item, WireItem):
+        labels = [WireLabel(n, fmt(v), "?" if n in item.ask else "")
+                  for n, v in item.inputs.items()]
+        drawing = plain(circuit(item.node.text, labels, fmt(item.point.output),
+                                fmt(item.upstream)))
+        lines += ["```text", drawing, "```", ""]
+        lines += [f"- wire {w}: ______" for w in item.ask]
+    elif isinstance(item, LocalItem):
+        helpers = ", ".join(name for name, _ in item.let)
+        lines.append(f"- df/d{item.wrt} = ______" + (f" (you may use {helpers})"
+                                                     if helpers else ""))
+    elif isinstance(item, ChoiceItem):
+        lines += [f"- ({LETTERS[i]}) {c.text}" for i, c in enumerate(item.choices)]
+    elif isinstance(item, TrueFalseItem):
+        lines.append("- true / false")
+    lines.append("")
+    return "\n".join(lines)
+
+
+CSS = """
+:root { --ink: #1a1a1a; --muted: #666; --grad: #b3261e; --line: #444; }
+* { box-sizing: border-box; }
+body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--ink);
+       max-width: 46rem; margin: 2rem auto; padding: 0 1rem; }
+header { border-bottom: 2px solid var(--ink); margin-bottom: 1.5rem; }
+h1 { font-size: 1.5rem; margin: 0 0 .25rem; }
+.who { color: var(--muted); margin: 0 0 .75rem; }
+.item { border: 1px solid #ccc; border-radius: 6px; padding: .75rem 1rem; margin: 0 0 1rem;
+        break-inside: avoid; page-break-inside: avoid; }
+.item h2 { font-size: 1.05rem; margin: 0 0 .4rem; }
+.item h2 .pts { color: var(--muted); font-weight: normal; font-size: .9rem; }
+.prompt { margin: 0 0 .5rem; }
+svg.circuit { display: block; margin: .25rem 0 .5rem; max-width: 100%; height: auto; }
+svg text { font: 13px ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; }
+.value { fill: var(--ink); } .gradient { fill: var(--grad); } .node-text { fill: var(--ink); }
+ul.answers { list-style: none; padding: 0; margin: .25rem 0 0; }
+ul.answers li { margin: .35rem 0; }
+.blank { display: inline-block; min-width: 9rem; border-bottom: 1px solid var(--line);
+         height: 1.2rem; vertical-align: bottom; }
+ol.choices { list-style: lower-alpha; margin: .25rem 0 0; }
+footer { color: var(--muted); font-size: .85rem; margin-top: 2rem; }
+@media print {
+  body { margin: 0; max-width: none; font-size: 12pt; }
+  .item { border-color: #999; }
+  a { color: inherit; text-decoration: none; }
+}
+"""
+
+CHAR = 7.8  # average width of a 13px monospace character in the SVG
+
+
+def node_svg(item: WireItem) -> str:
+    """The node as a small circuit, an inline SVG.
+
+    Stored values ride above the input wires and "? (wire x)" marks the asked gradients
+    below them; the forward value sits on the output wire, the upstream gradient arrives
+    from the right.
+    """
+    names = list(item.inputs)
+    labels = [f"{n} = {fmt(item.inputs[n])}" for n in names]
+    left = max(max(len(label) for label in labels) * CHAR + 48, 140)
+    box_w = max(len(item.node.text) * CHAR + 28, 70)
+    out_labels = [f"f = {fmt(item.point.output)}", f"\u2190 {fmt(item.upstream)} (upstream)"]
+    right = max(len(label) for label in out_labels) * CHAR + 40
+    row = 56
+    height = row * len(names) + 16
+    width = left + box_w + right
+    box_x, box_y, box_h = left, 8, row * len(names)
+    mid = box_y + box_h / 2
+    parts = [f'<svg class="circuit" xmlns="http://www.w3.org/2000/svg" role="img" '
+             f'width="{width:.0f}" height="{height:.0f}" viewBox="0 0 {width:.0f} {height:.0f}" '
+             f'aria-label="{escape(_description(item))}">']
+    for index, (name, label) in enumerate(zip(names, labels, strict=True)):
+        y = box_y + row * index + row / 2
+        parts.append(f'<line x1="6" y1="{y:.1f}" x2="{box_x}" y2="{y:.1f}" stroke="#444" '
+                     'stroke-width="1.5"/>')
+        parts.append(f'<text class="value" x="12" y="{y - 7:.1f}">{escape(label)}</text>')
+        if name in item.ask:
+            parts.append(f'<text class="gradient" x="12" y="{y + 18:.1f}">'
+                         f"\u2190 ? (wire {escape(name)})</text>")
+    parts.append(f'<rect x="{box_x}" y="{box_y}" width="{box_w:.0f}" height="{box_h}" rx="8" '
+                 'fill="#f4f4f4" stroke="#222" stroke-width="1.5"/>')
+    parts.append(f'<text class="node-text" x="{box_x + box_w / 2:.1f}" y="{mid + 4:.1f}" '
+                 f'text-anchor="middle">{escape(item.node.text)}</text>')
+    end = box_x + box_w
+    parts.append(f'<line x1="{end:.1f}" y1="{mid:.1f}" x2="{width - 6:.1f}" y2="{mid:.1f}" '
+                 'stroke="#444" stroke-width="1.5"/>')
+    parts.append(f'<text class="value" x="{end + 12:.1f}" y="{mid - 7:.1f}">'
+                 f'{escape(out_labels[0])}</text>')
+    parts.append(f'<text class="gradient" x="{end + 12:.1f}" y="{mid + 18:.1f}">'
+                 f'{escape(out_labels[1])}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _description(item: WireItem) -> str:
+    stored = ", ".join(f"{n} = {fmt(v)}" for n, v in item.inputs.items())
+    return (f"Node f = {item.node.text} with stored inputs {stored}, forward value "
+            f"{fmt(item.point.output)}, receiving upstream gradient {fmt(item.upstream)}")
+
+
+def _answers(item: Item) -> str:
+    return _cached(_HTML, item, _answers_html)
+
+
+def _answers_html(item: Item) -> str:
+    if isinstance(item, WireItem):
+        rows = "".join(f'<li>wire {escape(w)}: <span class="blank"></span></li>'
+                       for w in item.ask)
+        return f'{node_svg(item)}<ul class="answers">{rows}</ul>'
+    if isinstance(item, LocalItem):
+        helpers = ", ".join(name for name, _ in item.let)
+        note = f" <small>(you may use {escape(helpers)})</small>" if helpers else ""
+        return (f'<ul class="answers"><li>df/d{escape(item.wrt)} = <span class="blank">'
+                f"</span>{note}</li></ul>")
+    if isinstance(item, ChoiceItem):
+        rows = "".join(f"<li>{escape(c.text)}</li>" for c in item.choices)
+        return f'<ol class="choices">{rows}</ol>'
+    return '<ul class="answers"><li>true / false: <span class="blank"></span></li></ul>'
+
+
+def html_sheet(variant: KeyVariant, title: str) -> str:
+    """The student's sheet as one self-contained HTML page."""
+    items = []
+    for number, item in enumerate(variant.items, start=1):
+        items.append(
+            f'<section class="item" id="{escape(item.id)}"><h2>{number}. {escape(item.title)} '
+            f'<span class="pts">({_points(item.points)})</span></h2>'
+            f'<p class="prompt">{escape(item.prompt)}</p>{_answers(item)}</section>')
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(title)} \u2014 {escape(_who(variant))}</title>"
+        f"<style>{CSS}</style></head><body>"
+        f'<header><h1>{escape(title)}</h1><p class="who">{escape(_who(variant))} \u00b7 '
+        f"{len(variant.items)} items \u00b7 {_points(variant.max_points)}</p></header>"
+        f'<main>{"".join(items)}</main>'
+        "<footer>Write your answers in the answer file you were given. Gradients ride below "
+        "the wires (red), values above them; the upstream gradient arrives from the right."
+        "</footer></body></html>\n")

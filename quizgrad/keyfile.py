@@ -1,0 +1,200 @@
+"""The answer key (key.json): items as JSON, and back — what grading and assigned quizzes trust.
+
+The key stores each item's numbers exactly (as strings beside the JSON numbers); reading it
+rebuilds the items and recomputes their answers with the engine, so a key that was edited by
+hand cannot make quizgrad grade against wrong numbers without noticing.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .bank import Choice
+from .engine import Node
+from .errors import ExprError, GradientError, KeyFileError
+from .expr import parse, to_text
+from .items import LETTERS, ChoiceItem, Item, LocalItem, TrueFalseItem, WireItem
+from .numeric import Tolerance, json_number
+from .plan import plan_for
+from .textio import TextFileError, read_text
+
+FORMAT = "quizgrad-key/1"
+MAX_KEY_BYTES = 200_000_000
+
+
+@dataclass(frozen=True)
+class KeyVariant:
+    """One variant of a problem set: its id, the student (or None), and its items."""
+
+    id: str
+    student: str | None
+    name: str
+    items: tuple[Item, ...]
+
+    @property
+    def max_points(self) -> float:
+        """Total points of the variant."""
+        return sum(item.points for item in self.items)
+
+
+@dataclass(frozen=True)
+class Key:
+    """A problem set's key: where it came from and every variant."""
+
+    seed: str
+    banks: tuple[dict[str, str], ...]
+    variants: tuple[KeyVariant, ...]
+    path: str = ""
+
+    def variant_for(self, student: str) -> KeyVariant | None:
+        """The variant of ``student`` (a roster id, or a variant id when there is no roster)."""
+        for variant in self.variants:
+            if student in (variant.student, variant.id):
+                return variant
+        return None
+
+
+_CACHE: dict[tuple[object, ...], dict[str, Any]] = {}
+
+
+def item_json(item: Item) -> dict[str, Any]:
+    """One item as the key stores it (the same variant is rendered once; treat as read-only)."""
+    key = (type(item), *item.key)
+    found = _CACHE.get(key)
+    if found is None:
+        if len(_CACHE) > 50_000:
+            _CACHE.clear()
+        found = _CACHE[key] = _item_json(item)
+    return found
+
+
+def _item_json(item: Item) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": item.id, "template": item.template, "type": item.type, "title": item.title,
+        "prompt": item.prompt, "points": item.points,
+        "tolerance": {"relative": item.tolerance.relative, "absolute": item.tolerance.absolute},
+    }
+    if isinstance(item, WireItem):
+        point = item.point
+        data.update({
+            "node": item.node.text,
+            "inputs": {n: json_number(v) for n, v in point.inputs.items()},
+            "inputs_exact": {n: str(v) for n, v in point.inputs.items()},
+            "upstream": json_number(point.upstream),
+            "upstream_exact": str(point.upstream),
+            "output": _number(point.output),
+            "ask": list(item.ask),
+            "local": {w: _formula_text(item.node.local(w)) for w in item.ask},
+            "answer": {w: _number(point.gradient[w]) for w in item.ask},
+            "answer_exact": {w: item.exact(w) for w in item.ask},
+            "mistakes": {w: _first_values(item, w) for w in item.ask},
+        })
+        if item.allow_kinks:
+            data["allow_kinks"] = True
+    elif isinstance(item, LocalItem):
+        data.update({"node": item.node.text, "inputs": list(item.node.inputs), "wrt": item.wrt,
+                     "let": {name: _formula_text(value) for name, value in item.let},
+                     "answer": _formula_text(item.expected)})
+    elif isinstance(item, ChoiceItem):
+        data.update({
+            "choices": [{"letter": LETTERS[i], "text": c.text, "correct": c.correct,
+                         "mistake": c.mistake, "feedback": c.feedback}
+                        for i, c in enumerate(item.choices)],
+            "answer": LETTERS[item.correct]})
+    elif isinstance(item, TrueFalseItem):
+        data.update({"answer": item.answer, "mistake": item.mistake})
+    data["explanation"] = item.explanation
+    return data
+
+
+@functools.lru_cache(maxsize=4096)
+def _formula_text(expr: object) -> str:
+    return to_text(expr)  # type: ignore[arg-type]
+
+
+def _number(value: Fraction | float) -> int | float:
+    return json_number(value) if isinstance(value, Fraction) else float(value)
+
+
+def _first_values(item: WireItem, wire: str) -> dict[str, int | float]:
+    found: dict[str, int | float] = {}
+    for prediction in item.mistakes[wire]:
+        if prediction.mistake not in found:
+            value = prediction.value
+            found[prediction.mistake] = int(value) if float(value).is_integer() and abs(
+                value) < 2**53 else float(value)
+    return found
+
+
+def variant_json(fields: dict[str, Any], items: list[dict[str, Any]]) -> str:
+    """One variant's part of key.json: its fields, then one item per line."""
+    lines = [json.dumps(fields, ensure_ascii=False)[:-1] + ', "items": [']
+    lines.append(",\n".join(json.dumps(item, ensure_ascii=False) for item in items))
+    lines.append("]}")
+    return "\n".join(lines)
+
+
+def key_document(seed: str, banks: list[dict[str, str]], variants: list[str]) -> str:
+    """The text of key.json from :func:`variant_json` parts (same inputs, same bytes)."""
+    head = {"format": FORMAT, "quizgrad": __version__, "seed": seed, "banks": banks}
+    return (json.dumps(head, ensure_ascii=False)[:-1] + ', "variants": [\n'
+            + ",\n".join(variants) + "\n]}\n")
+
+
+def read_key(path: Path) -> Key:
+    """Read a key.json and rebuild its items; KeyFileError says what is wrong."""
+    try:
+        data = json.loads(read_text(path, MAX_KEY_BYTES))
+    except TextFileError as exc:
+        raise KeyFileError(f"{path}: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise KeyFileError(f"{path}: not JSON (line {exc.lineno}: {exc.msg})") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise KeyFileError(f"{path}: not a quizgrad answer key (expected format {FORMAT})")
+    variants = []
+    for index, raw in enumerate(data.get("variants", [])):
+        try:
+            items = tuple(item_from_json(entry) for entry in raw["items"])
+            variants.append(KeyVariant(str(raw["id"]), raw.get("student"),
+                                       str(raw.get("name") or ""), items))
+        except (KeyError, TypeError, ValueError, ExprError, GradientError) as exc:
+            raise KeyFileError(f"{path}: variant {index + 1} is damaged ({exc})") from None
+    if not variants:
+        raise KeyFileError(f"{path}: the key has no variants")
+    return Key(str(data.get("seed", "")), tuple(data.get("banks", [])), tuple(variants),
+               str(path))
+
+
+def item_from_json(data: dict[str, Any]) -> Item:
+    """Rebuild one item from the key."""
+    tolerance = Tolerance(float(data["tolerance"]["relative"]),
+                          float(data["tolerance"]["absolute"]))
+    common = {"id": str(data["id"]), "template": str(data.get("template", data["id"])),
+              "type": data["type"], "title": str(data["title"]), "prompt": str(data["prompt"]),
+              "explanation": str(data.get("explanation", "")), "points": float(data["points"]),
+              "tolerance": tolerance}
+    kind = data["type"]
+    if kind == "wire":
+        inputs = {str(k): Fraction(v) for k, v in data["inputs_exact"].items()}
+        node = Node.parse(data["node"], inputs)
+        ask = tuple(data["ask"])
+        point = plan_for(node, ask).evaluate(inputs, Fraction(data["upstream_exact"]))
+        return WireItem(**common, node=node, ask=ask, point=point,
+                        allow_kinks=bool(data.get("allow_kinks", False)))
+    if kind == "local":
+        names = tuple(data["inputs"])
+        return LocalItem(**common, node=Node.parse(data["node"], names), wrt=data["wrt"],
+                         let=tuple((k, parse(v, names)) for k, v in data.get("let", {}).items()))
+    if kind == "choice":
+        choices = tuple(Choice(c["text"], bool(c["correct"]), c.get("mistake"), c.get("feedback"))
+                        for c in data["choices"])
+        return ChoiceItem(**common, choices=choices)
+    if kind == "truefalse":
+        return TrueFalseItem(**common, answer=bool(data["answer"]), mistake=data.get("mistake"))
+    raise ValueError(f"unknown item type {kind!r}")
