@@ -77,3 +77,30 @@ def _near_zero(compiled: object, env: dict[str, float]) -> bool:
         return abs(run(compiled, env)) < 1e-6  # type: ignore[arg-type]
     except NumericError:
         return True
+
+
+def defined_like(formula: sp.Expr, reference: sp.Expr, names: tuple[str, ...],
+                 domain: sp.Expr | None = None) -> bool:
+    """Whether ``formula`` is defined wherever ``reference`` (and ``domain``) are (sampled).
+
+    A predicted formula such as 1/step(x) exists only where the gate is open; it cannot
+    stand for a misconception about the whole local gradient.
+    """
+    try:
+        mine, theirs = compile_formula(formula, False), compile_formula(reference, False)
+        where = compile_formula(domain, False) if domain is not None else theirs
+    except TypeError:
+        return False
+    stream = Stream("domain", to_text(reference), to_text(formula), names)
+    for _ in range(ATTEMPTS // 4):
+        env = {n: stream.integer(-2500, 2500) / 1000 for n in names}
+        try:
+            run(theirs, env)
+            run(where, env)
+        except NumericError:
+            continue
+        try:
+            run(mine, env)
+        except NumericError:
+            return False
+    return True

@@ -306,14 +306,18 @@ def _and(parts: list[str]) -> str:
 
 def local_mistakes(item: LocalItem) -> tuple[tuple[str, sp.Expr], ...]:
     """(mistake id, predicted formula with g = 1) for a local-gradient item, minus the right one."""
-    from .equiv import equivalent
-    from .mistakes import G, formulas
+    from .equiv import defined_like, equivalent
+    from .mistakes import BY_ID, G, formulas
 
     found = []
+    names = item.node.inputs
     for mistake, predictions in formulas(item.node, (item.wrt,))[item.wrt].items():
+        if not BY_ID[mistake].symbolic:
+            continue  # it depends on the upstream gradient's sign, which a formula lacks
         for prediction in predictions:
             value = prediction.value.xreplace({G: sp.S.One})
-            if not equivalent(value, item.expected, item.node.inputs):
+            if defined_like(value, item.expected, names, item.node.expr) and not equivalent(
+                    value, item.expected, names):
                 found.append((mistake, value))
     return tuple(found)
 

@@ -105,9 +105,17 @@ class Context:
         """The other input wires."""
         return [name for name in self.node.inputs if name != self.wire]
 
-    def first(self) -> bool:
-        """Whether this is the node's first input (the numerator of x / y)."""
-        return self.wire == self.node.inputs[0]
+    def roles(self) -> tuple[sp.Expr, sp.Expr]:
+        """(numerator, denominator) of a divide node, or (base, exponent) of x^y."""
+        e = self.node.expr
+        if e.is_Pow:
+            return e.base, e.exp
+        a, b = e.args
+        return (b, a.base) if a.is_Pow and a.exp == -1 else (a, b.base)
+
+    def top(self) -> bool:
+        """Whether this wire is the numerator of a divide node (or the base of x^y)."""
+        return self.x == self.roles()[0]
 
     def d(self, formula: sp.Expr) -> sp.Expr:
         """d formula / d wire."""
@@ -132,7 +140,8 @@ class Mistake:
 
     ``blind_at`` lists local-gradient values at which the mistake gives the right answer by
     its very definition (passing g through is right where df/dx = 1), so such a wire cannot
-    reveal it; ``refines`` names a generic entry this one explains better where both agree.
+    reveal it; ``refines`` names a generic entry this one explains better where both agree;
+    ``symbolic`` is false for entries that only make sense with a number for g.
     """
 
     id: str
@@ -142,6 +151,7 @@ class Mistake:
     refines: str | None = None
     scope: str = "wire"
     blind_at: frozenset[int] = frozenset()
+    symbolic: bool = True
 
     def applies(self, kind: str) -> bool:
         """Whether the entry applies to a node of this kind."""
@@ -258,14 +268,14 @@ CATALOG: tuple[Mistake, ...] = (
     Mistake("routed-to-loser", "routed the gradient to the input that lost the comparison",
             _k("max", "min"), _swapped, refines="swapped-wires"),
     Mistake("quotient-sign", "lost the minus sign of the quotient rule: d(x/y)/dy = -x/y^2",
-            _k("div"), _one(lambda c: None if c.first() else -c.g * c.L), refines="sign-flip"),
+            _k("div"), _one(lambda c: None if c.top() else -c.g * c.L), refines="sign-flip"),
     Mistake("forgot-numerator", "forgot the numerator in d(x/y)/dy = -x/y^2",
-            _k("div"), _one(lambda c: None if c.first() else -c.g / c.x**2)),
+            _k("div"), _one(lambda c: None if c.top() else -c.g / c.x**2)),
     Mistake("times-denominator", "multiplied by the denominator instead of dividing by it",
-            _k("div"), _one(lambda c: c.g * c.node.symbol(c.node.inputs[1]) if c.first()
-                            else None), refines="divided"),
+            _k("div"), _one(lambda c: c.g * c.roles()[1] if c.top() else None),
+            refines="divided"),
     Mistake("reciprocal-only", "used -1/y for d(x/y)/dy, missing the square and the x",
-            _k("div"), _one(lambda c: None if c.first() else -c.g / c.x)),
+            _k("div"), _one(lambda c: None if c.top() else -c.g / c.x)),
     Mistake("no-decrement", "applied the power rule without lowering the exponent "
             "(c * x^c instead of c * x^(c - 1))", _k("pow"),
             _one(lambda c: c.g * _exponent(c) * c.x ** _exponent(c))),
@@ -274,11 +284,11 @@ CATALOG: tuple[Mistake, ...] = (
             _one(lambda c: c.g * c.x ** (_exponent(c) - 1))),
     Mistake("power-rule-on-exponent", "used the power rule on the exponent wire; "
             "d(x^y)/dy = x^y * log(x)", _k("powxy"),
-            _one(lambda c: None if c.first() else c.g * c.local(c.node.inputs[0])),
+            _one(lambda c: None if c.top() else c.g * c.local(c.roles()[0].name)),
             refines="swapped-wires"),
     Mistake("relu-gate-on-gradient", "gated the ReLU on the sign of the upstream gradient "
             "instead of the sign of the stored input", _k("relu"),
-            _one(lambda c: c.g * sp.Heaviside(c.g, 0))),
+            _one(lambda c: c.g * sp.Heaviside(c.g, 0)), symbolic=False),
     Mistake("sigmoid-value-only", "multiplied by the sigmoid's value s alone; its derivative "
             "is s(1 - s)", _k("sigmoid"), _one(lambda c: c.g * c.f, lambda c: (c.g, c.f)),
             refines="forward-value"),

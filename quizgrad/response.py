@@ -22,8 +22,10 @@ from . import expr as ex
 from .errors import ExprError
 
 MISSING, INVALID, OK = "missing", "invalid", "ok"
-_COMMA_NUMBER = re.compile(r"\s*([+\-\u2212]?)\s*(\d+),(\d+)\s*")
-_PLAIN = re.compile(r"\s*[+\-]?(?:\d{1,30}\.?\d{0,30}|\.\d{1,30})(?:[eE][+\-]?\d{1,2})?\s*")
+_COMMA_NUMBER = re.compile(r"\s*([+\-\u2212]?)\s*([0-9]+),([0-9]+)([eE][+\-\u2212]?[0-9]+)?\s*")
+_PLAIN = re.compile(
+    r"\s*[+\-]?(?:[0-9]{1,30}\.?[0-9]{0,30}|\.[0-9]{1,30})(?:[eE][+\-]?[0-9]{1,2})?\s*")
+_HALF_EXPONENT = re.compile(r"[0-9.][eE](?![+\-\u2212]?[0-9])")
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,10 @@ def read_number(answer: Any) -> Reading:
     text = _decimal_comma(answer)
     if isinstance(text, Reading):
         return text
+    half = _HALF_EXPONENT.search(text)
+    if half:
+        return Reading(INVALID, raw, message=f"an exponent is missing after '{half.group()}' "
+                       f"(at position {half.start() + 2}); write e.g. 2.5e-3")
     if _PLAIN.fullmatch(text):  # the common case, without the parser
         return Reading(OK, raw, Fraction(text.strip()))
     return _parse(raw, text, ())
@@ -83,7 +89,11 @@ def read_formula(answer: Any, names: Iterable[str]) -> Reading:
     if isinstance(answer, bool) or not isinstance(answer, (int, float, str)):
         return Reading(INVALID, raw, message="expected an expression")
     if isinstance(answer, (int, float)):
-        return read_number(answer)
+        number = read_number(answer)
+        if number.ok:
+            value = number.value
+            return Reading(OK, raw, sp.Rational(value.numerator, value.denominator))  # type: ignore[union-attr]
+        return number
     return _parse(raw, answer, tuple(names))
 
 
@@ -102,12 +112,12 @@ def _decimal_comma(text: str) -> str | Reading:
     match = _COMMA_NUMBER.fullmatch(text)
     if not match:
         return text
-    sign, whole, frac = match.groups()
-    if len(frac) == 3 and whole != "0":
+    sign, whole, frac, exponent = match.groups()
+    if len(frac) == 3 and whole != "0" and not exponent:
         return Reading(INVALID, text, message=f"'{text.strip()}' is ambiguous: write "
                        f"{whole}.{frac} or {whole}{frac}")
     minus = "-" if sign in ("-", "\u2212") else ""
-    return f"{minus}{whole}.{frac}"
+    return f"{minus}{whole}.{frac}{(exponent or '').replace(chr(0x2212), '-')}"
 
 
 def read_boolean(answer: Any) -> Reading:

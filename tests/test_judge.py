@@ -184,3 +184,9 @@ def test_expected_values_are_shown_exactly_when_short():
     part = judge(MUL, {"x": "1", "y": "1"}).parts[0]
     assert part.expected == "-8"
     assert sp.Rational(QUARTER.expected["x"]) == sp.Rational(1, 4)
+
+
+@pytest.mark.parametrize("answer", [1, 1.0, "1"])
+def test_local_answers_as_yaml_numbers(answer):
+    item = _local("x + y", ["x", "y"], "x", {})
+    assert judge(item, answer).verdict == "correct"

@@ -70,6 +70,14 @@ PLANTED = [
     ("tanh(x)", {"x": "0.5"}, 2, "x", "tanh-dropped-one", -2 * T * T),
     ("softplus(x)", {"x": "0.5"}, 2, "x", "softplus-as-exp", 2 * math.exp(0.5)),
     ("sqrt(x)", {"x": 4}, 2, "x", "sqrt-no-half", 2 / 2),
+    # roles come from the node, not from the order the inputs are listed in
+    ("x/y", {"y": 2, "x": 3}, 1, "y", "quotient-sign", 0.75),
+    ("x/y", {"y": 2, "x": 3}, 1, "y", "forgot-numerator", -0.25),
+    ("x/y", {"y": 2, "x": 3}, 1, "y", "reciprocal-only", -0.5),
+    ("x/y", {"y": 2, "x": 3}, 1, "x", "times-denominator", 2),
+    ("y/x", {"x": 2, "y": 3}, 1, "x", "quotient-sign", 0.75),
+    ("x^y", {"y": 3, "x": 2}, 1, "y", "power-rule-on-exponent", 12),
+    ("b^a", {"a": 3, "b": 2}, 1, "a", "power-rule-on-exponent", 12),
 ]
 
 
@@ -80,6 +88,11 @@ def test_planted_mistake_is_named(node, inputs, g, wire, mistake, sent):
     result = judge(item, repr(sent) if isinstance(sent, float) else str(sent))
     assert result.verdict == "wrong"
     assert mistake in result.mistakes, result.mistakes
+
+
+def test_no_false_diagnosis_from_input_order():
+    item = node_item("x/y", {"y": 2, "x": 3}, 1, ask=("y",))
+    assert judge(item, "3").mistakes == ()  # g * x is no divide-node mistake on wire y
 
 
 def test_same_gradient_is_judged_on_the_whole_item():
@@ -151,6 +164,8 @@ LOCAL = [
     ("x^4", "x", {}, "x^3", "no-coefficient"),
     ("softplus(x)", "x", {}, "exp(x)", "softplus-as-exp"),
     ("sigmoid(w*x + b)", "w", {"s": "sigmoid(w*x + b)"}, "s(1-s)", "forgot-inner"),
+    ("y/x", "x", {}, "y/x^2", "quotient-sign"),
+    ("b^a", "a", {}, "a*b^(a-1)", "power-rule-on-exponent"),
 ]
 
 
@@ -162,10 +177,21 @@ def test_local_formula_mistakes_are_named(node, wrt, let, answer, mistake):
     from quizgrad.items import LocalItem
     from quizgrad.numeric import Tolerance
 
-    names = sorted({ch for ch in node if ch in "bwxy"})
+    names = sorted({ch for ch in node if ch in "abwxy"})
     parsed = Node.parse(node, names)
     item = LocalItem(id="l", template="l", type="local", title="l", prompt="p", explanation="",
                      points=1.0, tolerance=Tolerance(), node=parsed, wrt=wrt,
                      let=tuple((k, parse(v, names)) for k, v in let.items()))
     result = judge(item, answer)
     assert result.verdict == "wrong" and mistake in result.mistakes
+
+
+def test_local_items_name_nothing_undefined_where_the_gradient_exists():
+    from quizgrad.engine import Node
+    from quizgrad.items import LocalItem
+    from quizgrad.numeric import Tolerance
+
+    item = LocalItem(id="l", template="l", type="local", title="t", prompt="p",
+                     explanation="", points=1.0, tolerance=Tolerance(),
+                     node=Node.parse("max(x, y)", ["x", "y"]), wrt="x", let=())
+    assert "divided" not in judge(item, "1").mistakes  # 1/heaviside(x-y) is not a gradient

@@ -17,6 +17,7 @@ NUMBERS = [
     ("-0,25", Fraction(-1, 4)), ("0,250", Fraction(1, 4)), ("1,5", Fraction(3, 2)),
     ("\u2212 0,5", Fraction(-1, 2)), ("3 \u00d7 -2", -6), ("6 \u00f7 4", Fraction(3, 2)),
     (-8, -8), (0.25, Fraction(1, 4)), (0.1, Fraction(1, 10)), ("1e5", 100000),
+    ("2,5e-3", Fraction(1, 400)), ("1E-2", Fraction(1, 100)),
 ]
 
 
@@ -39,6 +40,10 @@ INVALID = [
     ("1e999", "too large", 1),
     ("4..5", "two numbers in a row", 3),
     ("\x00", "unexpected character", 1),
+    ("8e", "an exponent is missing", 2),
+    ("2.5e-", "an exponent is missing", 4),
+    ("\u0668", "unexpected character", 1),
+    ("-\uff18", "unexpected character", 2),
 ]
 
 
