@@ -65,6 +65,37 @@ _UNARY: dict[type, Callable[[Number], Number]] = {
 }
 
 
+def _softplus_float(x: float) -> float:
+    return x + math.log1p(math.exp(-x)) if x > 0 else math.log1p(math.exp(x))
+
+
+def _sigmoid_float(x: float) -> float:
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    z = math.exp(x)
+    return z / (1.0 + z)
+
+
+_FAST_UNARY: dict[type, Callable[[float], float]] = {
+    sp.exp: math.exp, sp.log: math.log, sp.sin: math.sin, sp.cos: math.cos,
+    sp.tan: math.tan, sp.tanh: math.tanh, sp.Abs: abs,
+    sp.sign: lambda x: float((x > 0) - (x < 0)),
+    sigmoid: _sigmoid_float, relu: lambda x: x if x > 0 else 0.0, softplus: _softplus_float,
+}
+
+
+def _heaviside_float(u: float, at_zero: float) -> float:
+    return 1.0 if u > 0 else 0.0 if u < 0 else at_zero
+
+
+def _power_float(base: float, exponent: float) -> float:
+    if base == 0 and exponent < 0:
+        raise ZeroDivisionError
+    if base < 0 and exponent != int(exponent):
+        raise ValueError("negative base")
+    return math.pow(base, exponent)
+
+
 def _power(base: Number, exponent: Number) -> Number:
     if exponent == int(exponent):
         n = int(exponent)
@@ -182,6 +213,7 @@ class Program:
         self._leaves = [self._leaf(leaf) for leaf in leaves]
         self._ops: list[Callable[[list[Number | _Failed]], Number]] = []
         self.outputs = [self._slot(expr) for expr in exprs]
+        self._isfinite = math.isfinite
 
     def _leaf(self, expr: sp.Basic) -> tuple[str | None, Number]:
         if expr.is_Symbol:
@@ -197,7 +229,7 @@ class Program:
         if found is not None:
             return found
         args = tuple(self._slot(a) for a in expr.args)
-        self._ops.append(_operation(expr, args))
+        self._ops.append(_operation(expr, args, self.exact))
         self._slots[expr] = len(self._leaves) + len(self._ops) - 1
         return self._slots[expr]
 
@@ -216,9 +248,12 @@ class Program:
                 for i in self.outputs for v in (values[i],)]
 
 
-def _operation(expr: sp.Basic, args: tuple[int, ...]
+def _operation(expr: sp.Basic, args: tuple[int, ...], exact: bool
                ) -> Callable[[list[Number | _Failed]], Number]:
-    """One operation on earlier slots, as a closure over their indices."""
+    """One operation on earlier slots, as a closure over their indices.
+
+    The float versions never produce a Fraction, so that screening stays all-float.
+    """
     if expr.is_Add or expr.is_Mul:
         if len(args) == 2:
             a, b = args
@@ -228,16 +263,19 @@ def _operation(expr: sp.Basic, args: tuple[int, ...]
         return lambda v: math.prod([v[i] for i in args])
     if expr.is_Pow:
         a, b = args
-        return lambda v: _power(v[a], v[b])
-    if expr.func in _UNARY:
-        func, (a,) = _UNARY[expr.func], args
+        power = _power if exact else _power_float
+        return lambda v: power(v[a], v[b])
+    table = _UNARY if exact else _FAST_UNARY
+    if expr.func in table:
+        func, (a,) = table[expr.func], args
         return lambda v: func(v[a])
     if expr.func in (sp.Max, sp.Min):
         pick = max if expr.func is sp.Max else min
         return lambda v: pick([v[i] for i in args])
     if expr.func is sp.Heaviside:
         a, b = args
-        return lambda v: _heaviside(v[a], v[b])
+        step = _heaviside if exact else _heaviside_float
+        return lambda v: step(v[a], v[b])
     raise TypeError(f"cannot compile {expr.func}")
 
 

@@ -14,6 +14,7 @@ gradient arrives on the output wire from the right::
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 
 @dataclass(frozen=True)
@@ -28,8 +29,7 @@ class WireLabel:
     gradient: str | None = None
 
 
-@dataclass(frozen=True)
-class Segment:
+class Segment(NamedTuple):
     """A run of text with a style name ('value', 'gradient', 'node', 'wire', or '')."""
 
     text: str

@@ -9,6 +9,7 @@ half-written: the folder appears complete or not at all.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import shutil
@@ -23,7 +24,7 @@ from .errors import GradientError, OutputError, QuizgradError, UsageError
 from .formats.answer_files import answer_template
 from .formats.sheets import html_sheet, markdown_sheet
 from .items import Item, draw, wire_draw
-from .keyfile import KeyVariant, item_json, key_document, variant_json
+from .keyfile import KeyVariant, key_document, variant_json
 from .rng import Stream
 from .roster import Student
 
@@ -104,8 +105,7 @@ def write_variant(templates: Sequence[Template], seed: str, title: str, spec: Va
     fields: dict[str, Any] = {"id": spec.id, "student": spec.student}
     if spec.name:
         fields["name"] = spec.name
-    return Written(variant_json(fields, [item_json(item) for item in items]), len(items),
-                   variant.max_points)
+    return Written(variant_json(fields, items), len(items), variant.max_points)
 
 
 _JOB: tuple[Sequence[Template], str, str, Path] | None = None
@@ -120,18 +120,27 @@ def _job(spec: VariantSpec) -> Written:
 def write_all(templates: Sequence[Template], seed: str, title: str,
               specs: Sequence[VariantSpec], folder: Path, workers: int | None = None
               ) -> list[Written]:
-    """Write every variant, on several processes when there are many (order is kept)."""
+    """Write every variant, on several processes when there are many (order is kept).
+
+    The cyclic garbage collector is paused meanwhile: the work makes many short-lived
+    containers and no cycles, and collecting them costs a tenth of the time.
+    """
     global _JOB
     workers = min(workers or os.cpu_count() or 1, 8)
-    if workers < 2 or len(specs) < 40 or "fork" not in multiprocessing.get_all_start_methods():
-        return [write_variant(templates, seed, title, spec, folder) for spec in specs]
-    draw_items(templates, seed, "warm-up")  # fill the plan caches once, before forking
-    _JOB = (templates, seed, title, folder)
+    collecting = gc.isenabled()
+    gc.disable()
     try:
+        if workers < 2 or len(specs) < 40 or (
+                "fork" not in multiprocessing.get_all_start_methods()):
+            return [write_variant(templates, seed, title, spec, folder) for spec in specs]
+        draw_items(templates, seed, "warm-up")  # fill the plan caches once, before forking
+        _JOB = (templates, seed, title, folder)
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             return pool.map(_job, specs, chunksize=max(1, len(specs) // (workers * 8)))
     finally:
         _JOB = None
+        if collecting:
+            gc.enable()
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from .discriminate import PROBES, Assessment, Profile, assess, profile
 from .engine import Node
 from .errors import GradientError
 from .numeric import Tolerance, fmt
-from .plan import Plan, Point, Predicted, plan_for
+from .plan import Plan, Point, Predicted, plan_for, point_key
 from .rng import Stream
 
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
@@ -48,10 +48,10 @@ class Item:
     points: float
     tolerance: Tolerance
 
-    @property
+    @functools.cached_property
     def key(self) -> tuple[object, ...]:
         """What makes this variant of the item: equal keys, identical items (for caches)."""
-        return (self.id, self.prompt, self.points, self.tolerance)
+        return (type(self).__name__, self.id, self.prompt, self.points, self.tolerance)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,10 +63,10 @@ class WireItem(Item):
     point: Point
     allow_kinks: bool = False
 
-    @property
+    @functools.cached_property
     def key(self) -> tuple[object, ...]:
         """What makes this variant: the template and the drawn numbers."""
-        return (*super().key, self.node, self.ask, self.point.key)
+        return (*Item.key.func(self), self.node, self.ask, self.point.key)  # type: ignore[attr-defined]
 
     @property
     def inputs(self) -> dict[str, Fraction]:
@@ -97,10 +97,26 @@ class WireItem(Item):
             target = float(self.point.gradient[wire])
             width = self.tolerance.width(target) * (1 + 1e-9)
             start, end = plan.spans[wire]
-            out[wire] = tuple(Predicted(plan.flat[i].mistake, values[i], plan.flat[i])  # type: ignore[arg-type]
+            out[wire] = tuple(Predicted(plan.flat[i].mistake, float(values[i]), plan.flat[i])  # type: ignore[arg-type]
                               for i in range(start, end)
                               if values[i] is not FAILED and abs(values[i] - target) > width)  # type: ignore[operator]
         return out
+
+    def mistake_values(self, wire: str) -> dict[str, float]:
+        """Mistake id -> its first predicted value on ``wire``, where it differs from the answer."""
+        target = float(self.point.gradient[wire])
+        width = self.tolerance.width(target) * (1 + 1e-9)
+        values = self.point.values
+        found: dict[str, float] = {}
+        for wired, entries in self.point.plan.layout(self.ask):
+            if wired != wire:
+                continue
+            for index, mistake, _ in entries:
+                value = values[index]
+                if mistake not in found and value is not FAILED and abs(
+                        value - target) > width:  # type: ignore[operator]
+                    found[mistake] = float(value)  # type: ignore[arg-type]
+        return found
 
     def exact(self, wire: str) -> str:
         """The exact expected gradient on ``wire`` as text."""
@@ -132,10 +148,10 @@ class ChoiceItem(Item):
 
     choices: tuple[Choice, ...]
 
-    @property
+    @functools.cached_property
     def key(self) -> tuple[object, ...]:
         """What makes this variant: the template and the order of the choices."""
-        return (*super().key, self.choices)
+        return (*Item.key.func(self), self.choices)  # type: ignore[attr-defined]
 
     @property
     def correct(self) -> int:
@@ -175,7 +191,8 @@ def wire_draw(template: WireTemplate, stream: Stream, attempts: int = 100
         values = {name: spec.draw(stream) for name, spec in template.inputs}
         upstream = template.upstream.draw(stream)
         try:
-            point = plan.evaluate(values, upstream, exact=False)
+            point = plan.evaluate(values, upstream, exact=False,
+                                  key=point_key(values, upstream))
         except GradientError as exc:
             problem = str(exc)
             continue
@@ -197,8 +214,18 @@ def wire_draw(template: WireTemplate, stream: Stream, attempts: int = 100
     raise GradientError(f"no discriminating draw in {tries} attempts: {problem}")
 
 
+_ITEMS: dict[tuple[object, ...], WireItem] = {}
+
+
 def _exact_item(template: WireTemplate, plan: Plan, point: Point) -> WireItem:
-    return wire_item(template, plan.exact_point(point))
+    """The item at an accepted point (remembered: a class draws the same points again)."""
+    key = (id(template), point.key)
+    found = _ITEMS.get(key)
+    if found is None or found.template != template.id:
+        if len(_ITEMS) > 50_000:
+            _ITEMS.clear()
+        found = _ITEMS[key] = wire_item(template, plan.exact_point(point))
+    return found
 
 
 @functools.lru_cache(maxsize=1024)

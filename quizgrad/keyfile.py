@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -65,7 +66,7 @@ _CACHE: dict[tuple[object, ...], dict[str, Any]] = {}
 
 def item_json(item: Item) -> dict[str, Any]:
     """One item as the key stores it (the same variant is rendered once; treat as read-only)."""
-    key = (type(item), *item.key)
+    key = item.key
     found = _CACHE.get(key)
     if found is None:
         if len(_CACHE) > 50_000:
@@ -90,7 +91,7 @@ def _item_json(item: Item) -> dict[str, Any]:
             "upstream_exact": str(point.upstream),
             "output": _number(point.output),
             "ask": list(item.ask),
-            "local": {w: _formula_text(item.node.local(w)) for w in item.ask},
+            "local": {w: item.plan.local_text[w] for w in item.ask},
             "answer": {w: _number(point.gradient[w]) for w in item.ask},
             "answer_exact": {w: item.exact(w) for w in item.ask},
             "mistakes": {w: _first_values(item, w) for w in item.ask},
@@ -123,21 +124,30 @@ def _number(value: Fraction | float) -> int | float:
 
 
 def _first_values(item: WireItem, wire: str) -> dict[str, int | float]:
-    found: dict[str, int | float] = {}
-    for prediction in item.mistakes[wire]:
-        if prediction.mistake not in found:
-            value = prediction.value
-            found[prediction.mistake] = int(value) if float(value).is_integer() and abs(
-                value) < 2**53 else float(value)
-    return found
+    """Mistake id -> its (first) predicted value, for those that differ from the answer."""
+    return {mistake: int(value) if value.is_integer() and abs(value) < 2**53
+            else float(f"{value:.12g}") for mistake, value in item.mistake_values(wire).items()}
 
 
-def variant_json(fields: dict[str, Any], items: list[dict[str, Any]]) -> str:
+def variant_json(fields: dict[str, Any], items: Sequence[Item]) -> str:
     """One variant's part of key.json: its fields, then one item per line."""
     lines = [json.dumps(fields, ensure_ascii=False)[:-1] + ', "items": [']
-    lines.append(",\n".join(json.dumps(item, ensure_ascii=False) for item in items))
+    lines.append(",\n".join(item_text(item) for item in items))
     lines.append("]}")
     return "\n".join(lines)
+
+
+_TEXT: dict[tuple[object, ...], str] = {}
+
+
+def item_text(item: Item) -> str:
+    """One item of the key as a line of JSON (the same variant is encoded once)."""
+    found = _TEXT.get(item.key)
+    if found is None:
+        if len(_TEXT) > 50_000:
+            _TEXT.clear()
+        found = _TEXT[item.key] = json.dumps(item_json(item), ensure_ascii=False)
+    return found
 
 
 def key_document(seed: str, banks: list[dict[str, str]], variants: list[str]) -> str:

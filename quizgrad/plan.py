@@ -21,7 +21,8 @@ from .compiled import FAILED, Number, Program, compile_formula, exact_text, run
 from .engine import Node
 from .errors import GradientError
 from .mistakes import BY_ID, G, formulas
-from .nodes import kink_arguments
+from .nodes import kink_arguments, sigmoid, softplus
+from .expr import to_text
 from .numeric import NumericError, fmt
 
 
@@ -61,7 +62,7 @@ class Point:
     values: tuple[Number | object, ...]
     plan: Plan
 
-    @property
+    @functools.cached_property
     def key(self) -> tuple[object, ...]:
         """The point's numbers as plain integers (cheaper to hash than Fractions)."""
         return point_key(self.inputs, self.upstream)
@@ -97,10 +98,20 @@ class Plan:
     kinks: tuple[sp.Expr, ...]
 
     @functools.cached_property
+    def gradient(self) -> dict[str, sp.Expr]:
+        """Wire -> its gradient as a formula in the inputs and G."""
+        return {w: G * self.local[w] for w in self.wires}
+
+    @functools.cached_property
+    def local_text(self) -> dict[str, str]:
+        """Wire -> its local gradient formula as text."""
+        return {w: to_text(self.local[w]) for w in self.wires}
+
+    @functools.cached_property
     def _main(self) -> list[sp.Expr]:
         """Forward value, then each wire's local gradient, then each wire's gradient."""
         return [self.node.expr, *(self.local[w] for w in self.wires),
-                *(G * self.local[w] for w in self.wires)]
+                *(self.gradient[w] for w in self.wires)]
 
     @functools.cached_property
     def flat(self) -> tuple[PredictionPlan, ...]:
@@ -136,17 +147,24 @@ class Plan:
         return Program(self._main, exact=True)
 
     @functools.cached_property
+    def rational(self) -> bool:
+        """Whether exact arithmetic can pay off: no transcendental function in the formulas."""
+        return not any(expr.has(*_TRANSCENDENTAL) or any(
+            p.exp.is_Rational and p.exp.q not in (1, 2) for p in expr.atoms(sp.Pow))
+            for expr in self._main)
+
+    @functools.cached_property
     def _memo(self) -> dict[tuple[object, ...], Point | GradientError]:
         return {}
 
-    def evaluate(self, inputs: dict[str, Fraction], upstream: Fraction, exact: bool = True
-                 ) -> Point:
+    def evaluate(self, inputs: dict[str, Fraction], upstream: Fraction, exact: bool = True,
+                 key: tuple[object, ...] | None = None) -> Point:
         """Everything at one point; GradientError when the value or a gradient does not exist.
 
         With ``exact`` false every value is a float (fast, for screening candidate draws).
         Results are remembered: a class draws the same few points again and again.
         """
-        key = (point_key(inputs, upstream), exact)
+        key = (key or point_key(inputs, upstream), exact)
         found = self._memo.get(key)
         if found is None:
             if len(self._memo) > 20_000:
@@ -163,7 +181,7 @@ class Plan:
     def _evaluate(self, inputs: dict[str, Fraction], upstream: Fraction, exact: bool
                   ) -> Point:
         env: dict[str, Number] = {**inputs, G.name: upstream}
-        fast = {name: float(value) for name, value in env.items()}
+        fast = {name: value.numerator / value.denominator for name, value in env.items()}
         values = self._fast.run(fast)
         n = len(self.wires)
         main = self._exact.run(env) if exact else values[: 1 + 2 * n]
@@ -184,6 +202,8 @@ class Plan:
         return found  # type: ignore[return-value]
 
     def _exact_point(self, point: Point) -> Point:
+        if not self.rational:
+            return point  # the exact program would give the same floats, only slower
         env: dict[str, Number] = {**point.inputs, G.name: point.upstream}
         main = self._exact.run(env)
         self._require(main, point.inputs)
@@ -224,7 +244,7 @@ class Plan:
 
     def exact_gradient(self, wire: str, point: Point) -> str:
         """An exact form of the gradient on ``wire`` at ``point``."""
-        return exact_text(G * self.local[wire], {**point.inputs, G.name: point.upstream},
+        return exact_text(self.gradient[wire], {**point.inputs, G.name: point.upstream},
                           point.gradient[wire])
 
 
@@ -259,3 +279,4 @@ def blind(mistake: str, local: Number) -> bool:
 
 
 _BLIND = {mistake.id: mistake.blind_at for mistake in BY_ID.values()}
+_TRANSCENDENTAL = (sp.exp, sp.log, sp.sin, sp.cos, sp.tan, sp.tanh, sigmoid, softplus)

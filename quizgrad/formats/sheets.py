@@ -43,7 +43,7 @@ _HTML: dict[tuple[object, ...], str] = {}
 
 
 def _cached(cache: dict[tuple[object, ...], str], item: Item, make: object) -> str:
-    key = (type(item), *item.key)
+    key = item.key
     found = cache.get(key)
     if found is None:
         if len(cache) > 50_000:
