@@ -20,9 +20,9 @@ import sympy as sp
 from .compiled import FAILED, Number, Program, compile_formula, exact_text, run
 from .engine import Node
 from .errors import GradientError
+from .expr import to_text
 from .mistakes import BY_ID, G, formulas
 from .nodes import kink_arguments, sigmoid, softplus
-from .expr import to_text
 from .numeric import NumericError, fmt
 
 
