@@ -227,6 +227,53 @@ def generate(
         render.generated(summary, render.console())
 
 
+@app.command(epilog="Examples: [bold]quizgrad grade set/key.json handed-in/ --out graded/[/]  ·  "
+             "[bold]quizgrad grade set/key.json s001.yaml --out graded/[/]")
+@boundary
+def grade(
+    key: Annotated[Path, typer.Argument(help="The key.json written by quizgrad generate.",
+                                        show_default=False)],
+    submissions: Annotated[list[Path], typer.Argument(
+        help="Answer files (.yaml, .yml, .json, .csv) or folders of them.", show_default=False)],
+    out: Annotated[Path | None, typer.Option(help="The folder for the reports.",
+                                             show_default=False)] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Grade a class: marks, feedback per student, a gradebook and the misconception table.
+
+    Writes DIR/results.json, DIR/grades.csv and DIR/feedback/<student>.md. Exit status 0 when
+    every submission was graded, 1 when any could not be (after writing all outputs).
+    """
+    import sys
+
+    from . import render
+    from .answers import collect, read
+    from .errors import UsageError
+    from .grade import grade_class
+    from .keyfile import read_key
+    from .reports import write_reports
+
+    if out is None:
+        raise UsageError("give the folder for the reports with --out DIR")
+    answer_key = read_key(key)
+    files, unreadable = collect(submissions)
+    reads = list(unreadable)
+    with render.progress("reading", len(files), enabled=sys.stderr.isatty()) as advance:
+        for path in files:
+            reads.extend(read(path))
+            advance()
+    results = grade_class(answer_key, reads)
+    write_reports(answer_key, results, out)
+    if as_json:
+        _print_json(render.grade_json(results, out))
+    elif len(files) == 1 and len(reads) == 1 and not unreadable:
+        render.one_student(answer_key, results, reads[0], render.console())
+    else:
+        render.grade_summary(answer_key, results, out, render.console())
+    if not results.ok:
+        raise typer.Exit(1)
+
+
 def main() -> None:
     """Entry point of the ``quizgrad`` console script and ``python -m quizgrad``."""
     if os.environ.get("QUIZGRAD_DEBUG"):

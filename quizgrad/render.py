@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+import contextlib
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
@@ -12,8 +14,11 @@ from rich.text import Text
 from .drawing import Segment, WireLabel, circuit
 
 if TYPE_CHECKING:
+    from .answers import Read
     from .check import CheckReport
     from .generate import Summary
+    from .grade import ClassResults
+    from .keyfile import Key
 
 STYLES = {"value": "cyan", "gradient": "magenta", "node": "bold", "wire": "dim", "": ""}
 
@@ -132,3 +137,112 @@ def explanation(data: dict[str, object], out: Console) -> None:
 
 def _paren(text: str) -> str:
     return f"({text})" if text.startswith("-") else text
+
+
+@contextlib.contextmanager
+def progress(what: str, total: int, enabled: bool) -> Iterator[Callable[[], None]]:
+    """A progress bar on stderr (only when asked, e.g. stderr is a terminal); yields advance()."""
+    if not enabled or total < 2:
+        yield lambda: None
+        return
+    from rich.progress import Progress
+
+    with Progress(console=console(stderr=True), transient=True) as bar:
+        task = bar.add_task(what, total=total)
+        yield lambda: bar.advance(task)
+
+
+def grade_json(results: ClassResults, out: Path) -> dict[str, Any]:
+    """The --json summary of ``grade``."""
+    counts = {status: sum(r.status == status for r in results.students)
+              for status in ("graded", "missing", "error")}
+    return {"out": str(out), "students": len(results.students), **counts,
+            "errors": [{"file": e.file, "reason": e.reason} for e in results.errors],
+            "scores": {r.student: r.points for r in results.students},
+            "mistakes": results.mistakes}
+
+
+def grade_summary(key: Key, results: ClassResults, out: Path, console_: Console) -> None:
+    """The class at a glance: misconceptions first, then scores, item difficulty, errors."""
+    graded = [r for r in results.students if r.status == "graded"]
+    missing = sum(r.status == "missing" for r in results.students)
+    console_.print(Text(f"Graded {len(graded)} of {len(results.students)} students "
+                        f"({missing} missing, {len(results.errors)} file(s) with errors); "
+                        f"reports in {out}", style="bold"), soft_wrap=True)
+    _misconceptions(results, console_)
+    if graded:
+        _distribution(graded, console_)
+        _difficulty(key, graded, console_)
+    for error in results.errors:
+        console_.print(Text(f"{error.file}: {error.reason}", style="red"), soft_wrap=True)
+
+
+def _misconceptions(results: ClassResults, out: Console) -> None:
+    table = Table(title="the class's misconceptions", title_justify="left")
+    for column in ("mistake", "what the students did", "students", "items"):
+        table.add_column(column, overflow="fold",
+                         justify="right" if column == "students" else "left")
+    for mistake, row in results.mistakes.items():
+        items = ", ".join(f"{item} ({n})" for item, n in list(row["items"].items())[:4])
+        table.add_row(mistake, row["description"], str(row["students"]), items)
+    if not results.mistakes:
+        table.add_row("—", "no recognised mistakes", "0", "")
+    out.print(table)
+
+
+def _distribution(graded: list[Any], out: Console) -> None:
+    buckets = [0] * 10
+    for result in graded:
+        buckets[min(9, int(result.percent // 10))] += 1
+    top = max(buckets) or 1
+    table = Table(title="score distribution", title_justify="left", show_header=False)
+    table.add_column("range", justify="right")
+    table.add_column("bar")
+    table.add_column("students", justify="right")
+    for index, count in enumerate(buckets):
+        label = f"{index * 10}–{index * 10 + 10 if index < 9 else 100}%"
+        table.add_row(label, Text("█" * round(30 * count / top), style="cyan"), str(count))
+    out.print(table)
+
+
+def _difficulty(key: Key, graded: list[Any], out: Console) -> None:
+    stats: dict[str, list[int]] = {}
+    common: dict[str, dict[str, int]] = {}
+    for result in graded:
+        for judgement in result.items:
+            row = stats.setdefault(judgement.item, [0, 0])
+            row[0] += judgement.verdict == "correct"
+            row[1] += 1
+            for mistake in judgement.mistakes:
+                common.setdefault(judgement.item, {}).setdefault(mistake, 0)
+                common[judgement.item][mistake] += 1
+    table = Table(title="item difficulty", title_justify="left")
+    for column in ("item", "right", "most common mistake"):
+        table.add_column(column, overflow="fold", justify="right" if column == "right" else "left")
+    for item, (right, total) in stats.items():
+        mistakes = common.get(item, {})
+        worst = max(mistakes, key=mistakes.__getitem__) if mistakes else ""
+        table.add_row(item, f"{100 * right / total:.0f}%",
+                      f"{worst} ({mistakes[worst]})" if worst else "")
+    out.print(table)
+
+
+def one_student(key: Key, results: ClassResults, read: Read, out: Console) -> None:
+    """One student's score and feedback (grading a single file)."""
+    from .feedback import item_feedback
+
+    if results.errors:
+        for error in results.errors:
+            out.print(Text(f"{error.file}: {error.reason}", style="red"), soft_wrap=True)
+        return
+    result = next(r for r in results.students if r.status == "graded")
+    variant = next(v for v in key.variants if (v.student or v.id) == result.student)
+    out.print(Text(f"{result.student}: {result.points:g} of {result.max_points:g} points "
+                   f"({result.percent:g}%)", style="bold"))
+    for item, judgement in zip(variant.items, result.items, strict=False):
+        style = "green" if judgement.verdict == "correct" else "red"
+        out.print(Text(f"{item.id}: {judgement.verdict} ({judgement.points:g}/"
+                       f"{judgement.max_points:g})", style=style))
+        if judgement.verdict != "correct":
+            for line in item_feedback(item, judgement):
+                out.print(Text(f"  {line}"), soft_wrap=False)

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-COMMANDS = ["check", "list", "explain"]
+COMMANDS = ["check", "list", "explain", "generate", "grade"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -1,0 +1,182 @@
+"""Answer files -> submissions: YAML, JSON and CSV, read defensively.
+
+Whatever students hand in — malformed YAML, binary files, UTF-16, a BOM, CRLF line ends,
+the wrong top-level type, python/object tags, alias bombs, files over the size limit —
+becomes either a :class:`Submission` or an :class:`Unreadable` that says why. Nothing here
+raises for bad input, and one bad file never affects another.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .roster import safe_id_problem
+from .textio import MAX_FILE_BYTES, TextFileError, decode
+
+SUFFIXES = (".yaml", ".yml", ".json", ".csv")
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One student's answers: item id -> raw answer (text, number, or wire -> value)."""
+
+    student: str
+    answers: dict[str, Any]
+    file: str
+    warnings: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A file (or a CSV row) that could not be read as a submission, and why."""
+
+    file: str
+    reason: str
+    student: str | None = None
+
+
+Read = Submission | Unreadable
+
+
+def collect(paths: Iterable[Path]) -> tuple[list[Path], list[Unreadable]]:
+    """The answer files named (folders are searched for .yaml/.yml/.json/.csv), in order."""
+    found: list[Path] = []
+    problems: list[Unreadable] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*")
+                                if p.suffix.lower() in SUFFIXES and p.is_file()))
+        elif not path.exists():
+            problems.append(Unreadable(str(path), "no such file"))
+        elif path.suffix.lower() not in SUFFIXES:
+            problems.append(Unreadable(str(path), "not an answer file (expected .yaml, .yml, "
+                                       ".json or .csv)"))
+        else:
+            found.append(path)
+    return found, problems
+
+
+def read(path: Path) -> list[Read]:
+    """Every submission in one file (a CSV holds one per row)."""
+    name = str(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return [Unreadable(name, f"file too large ({size:,} bytes; the limit is "
+                                     f"{MAX_FILE_BYTES:,})")]
+        text = decode(path.read_bytes())
+    except TextFileError as exc:
+        return [Unreadable(name, str(exc))]
+    except OSError as exc:
+        return [Unreadable(name, exc.strerror or str(exc))]
+    return parse(text, name, path.suffix.lower())
+
+
+def parse(text: str, name: str, suffix: str) -> list[Read]:
+    """Submissions from the text of a file with the given suffix."""
+    if not text.strip():
+        return [Unreadable(name, "the file is empty")]
+    if suffix == ".csv":
+        return list(_csv(text, name))
+    try:
+        data = _json(text) if suffix == ".json" else _yaml(text)
+    except ValueError as exc:
+        return [Unreadable(name, str(exc))]
+    return [_submission(data, name)]
+
+
+def _yaml(text: str) -> Any:
+    try:
+        if ("&" in text or "*" in text) and any(
+                isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None)
+                for event in yaml.parse(text, Loader=_Loader)):
+            raise ValueError("YAML anchors and aliases (&name, *name) are not allowed in "
+                             "answer files")
+        return yaml.load(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"line {mark.line + 1}: " if mark else ""
+        raise ValueError(f"malformed YAML ({where}{exc.problem or exc})") from None
+    except (yaml.YAMLError, RecursionError) as exc:
+        raise ValueError(f"malformed YAML ({str(exc).splitlines()[0]})") from None
+
+
+def _json(text: str) -> Any:
+    def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        keys = [key for key, _ in pairs]
+        if len(set(keys)) != len(keys):
+            duplicate = next(k for k in keys if keys.count(k) > 1)
+            raise ValueError(f"duplicate key '{duplicate}'")
+        return dict(pairs)
+
+    try:
+        return json.loads(text, object_pairs_hook=unique)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"malformed JSON (line {exc.lineno}: {exc.msg})") from None
+    except RecursionError:
+        raise ValueError("malformed JSON (nested too deeply)") from None
+    except ValueError as exc:
+        raise ValueError(f"malformed JSON ({exc})") from None
+
+
+def _submission(data: Any, name: str) -> Read:
+    if not isinstance(data, dict):
+        kind = type(data).__name__ if data is not None else "nothing"
+        return Unreadable(name, f"expected a mapping with 'student' and 'answers', not {kind}")
+    student = data.get("student")
+    if isinstance(student, bool) or not isinstance(student, (str, int)):
+        return Unreadable(name, "no 'student' (the student id) in the file")
+    student = str(student).strip()
+    problem = safe_id_problem(student)
+    if problem:
+        shown = student[:40].encode("unicode_escape").decode("ascii")
+        return Unreadable(name, f"the student id '{shown}' {problem}")
+    answers = data.get("answers", {})
+    if answers is None:
+        answers = {}
+    if not isinstance(answers, dict):
+        return Unreadable(name, "'answers' must be a mapping of item id -> answer", student)
+    warnings = tuple(f"unknown top-level key '{key}' ignored" for key in data
+                     if key not in ("student", "answers", "name", "variant", "email"))
+    return Submission(student, {str(k): v for k, v in answers.items()}, name, warnings)
+
+
+def _csv(text: str, name: str) -> Iterator[Read]:
+    try:
+        rows = list(csv.reader(io.StringIO(text)))
+    except csv.Error as exc:
+        yield Unreadable(name, f"malformed CSV ({exc})")
+        return
+    rows = [row for row in rows if any(cell.strip() for cell in row)]
+    if not rows:
+        yield Unreadable(name, "the file is empty")
+        return
+    header = [cell.strip() for cell in rows[0]]
+    lowered = [cell.lower() for cell in header]
+    if "student" not in lowered:
+        yield Unreadable(name, "a CSV of answers needs a 'student' column")
+        return
+    student_at = lowered.index("student")
+    columns = [(i, cell) for i, cell in enumerate(header)
+               if i != student_at and cell and cell.lower() not in ("name", "email", "variant")]
+    for number, row in enumerate(rows[1:], start=2):
+        where = f"{name} (row {number})"
+        cells = {"student": row[student_at] if student_at < len(row) else ""}
+        answers: dict[str, Any] = {}
+        for index, column in columns:
+            value = row[index].strip() if index < len(row) else ""
+            item, _, wire = column.partition(".")
+            if wire:
+                answers.setdefault(item, {})[wire] = value or None
+            else:
+                answers[item] = value or None
+        yield _submission({**cells, "answers": answers}, where)

@@ -1,0 +1,61 @@
+"""Writing a class's grades: results.json, grades.csv and feedback/<student>.md, atomically.
+
+Everything is built in a temporary folder beside the output and moved into place, so a
+re-run replaces the previous reports cleanly and an interrupted run leaves the old ones.
+Feedback files are named after the key's student ids, which are checked again here: no
+file is ever written outside the output folder.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from .errors import OutputError
+from .formats.feedback_files import feedback_markdown
+from .formats.gradebook import grades_csv
+from .grade import ClassResults, results_json
+from .keyfile import Key
+from .roster import safe_id_problem
+
+REPORTS = ("results.json", "grades.csv", "feedback")
+
+
+def write_reports(key: Key, results: ClassResults, out: Path) -> list[str]:
+    """Write the reports into ``out`` (created if needed); returns the names written."""
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{out} exists and is not a folder")
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".grading.", dir=out))
+    try:
+        (staging / "results.json").write_bytes(results_json(key, results).encode("utf-8"))
+        (staging / "grades.csv").write_bytes(grades_csv(key, results).encode("utf-8"))
+        folder = staging / "feedback"
+        folder.mkdir()
+        variants = {v.student or v.id: v for v in key.variants}
+        for result in results.students:
+            if result.status == "missing" or safe_id_problem(result.student):
+                continue
+            target = folder / f"{result.student}.md"
+            if target.resolve().parent != folder.resolve():  # pragma: no cover - ids are safe
+                continue
+            target.write_bytes(feedback_markdown(variants[result.student], result)
+                               .encode("utf-8"))
+        for name in REPORTS:
+            _swap(staging / name, out / name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return list(REPORTS)
+
+
+def _swap(new: Path, old: Path) -> None:
+    """Put ``new`` where ``old`` is (a file or a folder), replacing it."""
+    if old.is_dir() and not old.is_symlink():
+        trash = old.with_name(f".{old.name}.old-{os.getpid()}")
+        old.rename(trash)
+        new.rename(old)
+        shutil.rmtree(trash, ignore_errors=True)
+    else:
+        os.replace(new, old)
