@@ -247,7 +247,7 @@ def grade(
     import sys
 
     from . import render
-    from .answers import collect, read
+    from .answers import collect, read_all
     from .errors import UsageError
     from .grade import grade_class
     from .keyfile import read_key
@@ -257,11 +257,8 @@ def grade(
         raise UsageError("give the folder for the reports with --out DIR")
     answer_key = read_key(key)
     files, unreadable = collect(submissions)
-    reads = list(unreadable)
-    with render.progress("reading", len(files), enabled=sys.stderr.isatty()) as advance:
-        for path in files:
-            reads.extend(read(path))
-            advance()
+    with render.progress("grading", len(files), enabled=sys.stderr.isatty()) as advance:
+        reads = read_all(submissions, advance)
     results = grade_class(answer_key, reads)
     write_reports(answer_key, results, out)
     if as_json:

@@ -29,9 +29,8 @@ class Node:
 
     @classmethod
     def parse(cls, text: str, inputs: Iterable[str]) -> Node:
-        """Read a node function in the given input names (raises ExprError)."""
-        names = tuple(inputs)
-        return cls(text.strip(), names, ex.parse(text, names))
+        """Read a node function in the given input names (raises ExprError; remembered)."""
+        return _parse_node(text, tuple(inputs))
 
     def symbol(self, name: str) -> sp.Symbol:
         """The sympy symbol of one input."""
@@ -44,6 +43,11 @@ class Node:
     def at(self, values: Mapping[str, sp.Expr]) -> dict[sp.Symbol, sp.Expr]:
         """The substitution {symbol: value} for stored input values."""
         return {self.symbol(name): sp.S(values[name]) for name in self.inputs}
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_node(text: str, names: tuple[str, ...]) -> Node:
+    return Node(text.strip(), names, ex.parse(text, names))
 
 
 @functools.lru_cache(maxsize=4096)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .answers import Read, Submission, Unreadable
+from .gcpause import paused
 from .items import Item
 from .judge import Judgement, judge
 from .keyfile import Key, KeyVariant
@@ -87,6 +88,12 @@ def _frozen(value: Any) -> object:
 def grade_class(key: Key, reads: Iterable[Read],
                 progress: Callable[[], None] | None = None) -> ClassResults:
     """Grade every submission against the key."""
+    with paused():
+        return _grade_class(key, reads, progress)
+
+
+def _grade_class(key: Key, reads: Iterable[Read],
+                 progress: Callable[[], None] | None) -> ClassResults:
     by_student: dict[str, list[Submission]] = defaultdict(list)
     errors: list[Unreadable] = []
     known = {variant.student or variant.id for variant in key.variants}
@@ -164,7 +171,7 @@ def misconception_table(key: Key, students: Iterable[StudentResult]) -> dict[str
 
 
 def results_json(key: Key, results: ClassResults) -> str:
-    """results.json: students in key order, errors, and the misconception table."""
+    """results.json: students in key order (one per line), errors, the misconception table."""
     students = []
     for result in results.students:
         students.append({
@@ -179,7 +186,9 @@ def results_json(key: Key, results: ClassResults) -> str:
                            "message": p.message} for p in j.parts],
             } for j in result.items],
         })
-    document = {"key": key.path, "seed": key.seed, "students": students,
-                "errors": [{"file": e.file, "reason": e.reason} for e in results.errors],
-                "mistakes": results.mistakes}
-    return json.dumps(document, indent=1, ensure_ascii=False) + "\n"
+    head = {"key": key.path, "seed": key.seed}
+    tail = {"errors": [{"file": e.file, "reason": e.reason} for e in results.errors],
+            "mistakes": results.mistakes}
+    rows = ",\n".join(json.dumps(student, ensure_ascii=False) for student in students)
+    return (json.dumps(head, ensure_ascii=False)[:-1] + ', "students": [\n' + rows + "\n], "
+            + json.dumps(tail, ensure_ascii=False, indent=1)[1:] + "\n")

@@ -78,7 +78,7 @@ class WireItem(Item):
         """The upstream gradient."""
         return self.point.upstream
 
-    @property
+    @functools.cached_property
     def expected(self) -> dict[str, Number]:
         """Asked wire -> expected gradient."""
         return {w: self.point.gradient[w] for w in self.ask}
@@ -101,6 +101,23 @@ class WireItem(Item):
                               for i in range(start, end)
                               if values[i] is not FAILED and abs(values[i] - target) > width)  # type: ignore[operator]
         return out
+
+    def matching(self, wire: str, given: float) -> tuple[str, ...]:
+        """The mistakes whose prediction on ``wire`` is ``given`` (and not the right answer)."""
+        target = float(self.point.gradient[wire])
+        tolerance = self.tolerance
+        values = self.point.values
+        found: list[str] = []
+        for wired, entries in self.point.plan.layout(self.ask):
+            if wired != wire:
+                continue
+            for index, mistake, _ in entries:
+                value = values[index]
+                if (value is not FAILED and mistake not in found
+                        and tolerance.accepts(given, value)  # type: ignore[arg-type]
+                        and not tolerance.accepts(value, target)):  # type: ignore[arg-type]
+                    found.append(mistake)
+        return tuple(found)
 
     def mistake_values(self, wire: str) -> dict[str, float]:
         """Mistake id -> its first predicted value on ``wire``, where it differs from the answer."""

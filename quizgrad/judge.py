@@ -124,9 +124,7 @@ def _wire_part(item: WireItem, wire: str, raw: Any) -> Part:
         return Part(wire, reading.raw, shown, INVALID, message="the number is too large")
     if item.tolerance.accepts(value, float(expected)):
         return Part(wire, reading.raw, shown, CORRECT, value=value)
-    found = tuple(dict.fromkeys(p.mistake for p in item.mistakes[wire]
-                                if item.tolerance.accepts(value, p.value)))
-    return Part(wire, reading.raw, shown, WRONG, found, value=value)
+    return Part(wire, reading.raw, shown, WRONG, item.matching(wire, value), value=value)
 
 
 def _same_gradient(item: WireItem, parts: list[Part]) -> bool:

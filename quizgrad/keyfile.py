@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -20,6 +21,7 @@ from .bank import Choice
 from .engine import Node
 from .errors import ExprError, GradientError, KeyFileError
 from .expr import parse, to_text
+from .gcpause import paused
 from .items import LETTERS, ChoiceItem, Item, LocalItem, TrueFalseItem, WireItem
 from .numeric import Tolerance, json_number
 from .plan import plan_for
@@ -160,13 +162,23 @@ def key_document(seed: str, banks: list[dict[str, str]], variants: list[str]) ->
 def read_key(path: Path) -> Key:
     """Read a key.json and rebuild its items; KeyFileError says what is wrong."""
     try:
-        data = json.loads(read_text(path, MAX_KEY_BYTES))
+        with paused():
+            data = json.loads(read_text(path, MAX_KEY_BYTES))
     except TextFileError as exc:
         raise KeyFileError(f"{path}: {exc}") from None
     except json.JSONDecodeError as exc:
         raise KeyFileError(f"{path}: not JSON (line {exc.lineno}: {exc.msg})") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise KeyFileError(f"{path}: not a quizgrad answer key (expected format {FORMAT})")
+    with paused():
+        variants = _variants(data, path)
+    if not variants:
+        raise KeyFileError(f"{path}: the key has no variants")
+    return Key(str(data.get("seed", "")), tuple(data.get("banks", [])), tuple(variants),
+               str(path))
+
+
+def _variants(data: dict[str, Any], path: Path) -> list[KeyVariant]:
     variants = []
     for index, raw in enumerate(data.get("variants", [])):
         try:
@@ -175,10 +187,21 @@ def read_key(path: Path) -> Key:
                                        str(raw.get("name") or ""), items))
         except (KeyError, TypeError, ValueError, ExprError, GradientError) as exc:
             raise KeyFileError(f"{path}: variant {index + 1} is damaged ({exc})") from None
-    if not variants:
-        raise KeyFileError(f"{path}: the key has no variants")
-    return Key(str(data.get("seed", "")), tuple(data.get("banks", [])), tuple(variants),
-               str(path))
+    return variants
+
+
+@functools.lru_cache(maxsize=65536)
+def _fraction(text: str | int) -> Fraction:
+    """'-3/10' -> Fraction(-3, 10): the exact numbers of the key (remembered: they repeat)."""
+    if isinstance(text, int):
+        return Fraction(text)
+    top, _, bottom = str(text).partition("/")
+    return Fraction(int(top), int(bottom or 1))
+
+
+@functools.lru_cache(maxsize=1024)
+def _formula(text: str, names: tuple[str, ...]) -> Any:
+    return parse(text, names)
 
 
 def item_from_json(data: dict[str, Any]) -> Item:
@@ -191,16 +214,24 @@ def item_from_json(data: dict[str, Any]) -> Item:
               "tolerance": tolerance}
     kind = data["type"]
     if kind == "wire":
-        inputs = {str(k): Fraction(v) for k, v in data["inputs_exact"].items()}
+        inputs = {str(k): _fraction(v) for k, v in data["inputs_exact"].items()}
         node = Node.parse(data["node"], inputs)
         ask = tuple(data["ask"])
-        point = plan_for(node, ask).evaluate(inputs, Fraction(data["upstream_exact"]))
+        point = plan_for(node, ask).evaluate(inputs, _fraction(data["upstream_exact"]),
+                                             exact=False)
+        for wire, stored in data.get("answer", {}).items():
+            if not math.isclose(float(point.gradient[wire]), float(stored), rel_tol=1e-9,
+                                abs_tol=1e-12):
+                raise ValueError(f"item {data['id']}: the stored answer on wire {wire} "
+                                 f"({stored}) is not what the node gives "
+                                 f"({float(point.gradient[wire])!r}); was the key edited?")
         return WireItem(**common, node=node, ask=ask, point=point,
                         allow_kinks=bool(data.get("allow_kinks", False)))
     if kind == "local":
         names = tuple(data["inputs"])
+        let = tuple((k, _formula(v, names)) for k, v in data.get("let", {}).items())
         return LocalItem(**common, node=Node.parse(data["node"], names), wrt=data["wrt"],
-                         let=tuple((k, parse(v, names)) for k, v in data.get("let", {}).items()))
+                         let=let)
     if kind == "choice":
         choices = tuple(Choice(c["text"], bool(c["correct"]), c.get("mistake"), c.get("feedback"))
                         for c in data["choices"])

@@ -164,16 +164,17 @@ class Plan:
         With ``exact`` false every value is a float (fast, for screening candidate draws).
         Results are remembered: a class draws the same few points again and again.
         """
-        key = (key or point_key(inputs, upstream), exact)
-        found = self._memo.get(key)
+        plain = key or point_key(inputs, upstream)
+        found = self._memo.get((plain, exact))
         if found is None:
             if len(self._memo) > 20_000:
                 self._memo.clear()
             try:
                 found = self._evaluate(inputs, upstream, exact)
+                found.__dict__["key"] = plain  # the cached property, filled in
             except GradientError as exc:
                 found = exc
-            self._memo[key] = found
+            self._memo[(plain, exact)] = found
         if isinstance(found, GradientError):
             raise found
         return found

@@ -16,6 +16,7 @@ from pathlib import Path
 from .errors import OutputError
 from .formats.feedback_files import feedback_markdown
 from .formats.gradebook import grades_csv
+from .gcpause import paused
 from .grade import ClassResults, results_json
 from .keyfile import Key
 from .roster import safe_id_problem
@@ -25,6 +26,11 @@ REPORTS = ("results.json", "grades.csv", "feedback")
 
 def write_reports(key: Key, results: ClassResults, out: Path) -> list[str]:
     """Write the reports into ``out`` (created if needed); returns the names written."""
+    with paused():
+        return _write(key, results, out)
+
+
+def _write(key: Key, results: ClassResults, out: Path) -> list[str]:
     if out.exists() and not out.is_dir():
         raise OutputError(f"{out} exists and is not a folder")
     out.mkdir(parents=True, exist_ok=True)
