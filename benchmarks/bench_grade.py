@@ -29,7 +29,6 @@ import yaml
 
 from quizgrad.answers import read_all
 from quizgrad.bank import load_banks
-from quizgrad.gcpause import paused
 from quizgrad.generate import for_roster, pick, write_set
 from quizgrad.grade import grade_class
 from quizgrad.keyfile import read_key

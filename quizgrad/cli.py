@@ -271,6 +271,96 @@ def grade(
         raise typer.Exit(1)
 
 
+@app.command(epilog="Examples: [bold]quizgrad take[/]  ·  "
+             "[bold]quizgrad take --practice --seed 7[/]  ·  "
+             "[bold]quizgrad take --key set/key.json --student s001 --save mine.yaml[/]")
+@boundary
+def take(
+    paths: BankPaths = None,
+    seed: Annotated[str | None, typer.Option(
+        help="Draw the same quiz again (default: a fresh one; its seed is shown).",
+        show_default=False)] = None,
+    count: Annotated[int | None, typer.Option(
+        min=1, help="Randomized node items after the seed page's questions (default 5); "
+        "with banks named, how many of their templates to ask.", show_default=False)] = None,
+    practice: Annotated[bool, typer.Option(
+        help="Missed items come back with new numbers until answered right.")] = False,
+    key: Annotated[Path | None, typer.Option(help="A key.json from quizgrad generate.",
+                                             show_default=False)] = None,
+    student: Annotated[str | None, typer.Option(help="Your id (or variant id) in --key.",
+                                                show_default=False)] = None,
+    save: Annotated[Path | None, typer.Option(
+        help="Save your answers as an answer file (to hand in or grade).",
+        show_default=False)] = None,
+) -> None:
+    """Take a quiz in the terminal: see each node, answer, learn at once which mistake it was.
+
+    At any prompt: hint, skip or quit (Ctrl-D and Ctrl-C end the quiz too, with the summary).
+    """
+    import secrets
+    import sys
+
+    from . import render
+    from .errors import UsageError
+    from .quiz import Session, default_templates, quiz_items
+
+    out = render.console()
+    templates: list[Any] = []
+    if key is not None or student is not None:
+        if key is None or student is None:
+            raise UsageError("--key and --student go together")
+        if practice or paths or seed or count:
+            raise UsageError("--key/--student take the assigned variant as it is; leave out "
+                             "banks, --seed, --count and --practice")
+        from .keyfile import read_key
+
+        variant = read_key(key).variant_for(student)
+        if variant is None:
+            raise UsageError(f"no variant for '{student}' in {key}")
+        items = list(variant.items)
+        name = variant.student or variant.id
+        out.print(Text_(f"quizgrad · your assigned set ({name}, {len(items)} items)"))
+    else:
+        if save is not None:
+            raise UsageError("--save goes with --key and --student")
+        from .bank import load_banks, templates_of
+
+        seed = seed or secrets.token_hex(3)
+        every = list(templates_of(load_banks(paths or [])))
+        if paths:
+            templates = every if count is None else default_templates(every, count, seed)
+        else:
+            templates = default_templates(every, 5 if count is None else count, seed)
+        items = quiz_items(templates, seed)
+        name = "you"
+        out.print(Text_(f"quizgrad quiz · {len(items)} items · seed {seed} (--seed {seed} "
+                        "takes it again) · type hint, skip or quit at any prompt"))
+    terminal = render.TerminalQuiz(out, sys.stdin, sys.stdin.isatty())
+    session = Session(items, terminal, templates, practice, seed or "assigned")
+    session.run()
+    if save is not None:
+        from .textio import write_atomic
+
+        write_atomic(save, submission_yaml(name, session.answers))
+        out.print(f"Your answers are saved in {save}.")
+
+
+def Text_(text: str) -> Any:  # noqa: N802 - a tiny adapter, named like the rich class
+    """A bold line (rich is imported only when a command draws)."""
+    from rich.text import Text
+
+    return Text(text, style="bold")
+
+
+def submission_yaml(student: str, answers: dict[str, Any]) -> str:
+    """Answers as an answer file (the submission format that grade reads)."""
+    import yaml
+
+    body = {"student": student,
+            "answers": {item: answer for item, answer in answers.items() if answer is not None}}
+    return yaml.safe_dump(body, sort_keys=False, allow_unicode=True)
+
+
 def main() -> None:
     """Entry point of the ``quizgrad`` console script and ``python -m quizgrad``."""
     if os.environ.get("QUIZGRAD_DEBUG"):

@@ -102,6 +102,13 @@ class WireItem(Item):
                               if values[i] is not FAILED and abs(values[i] - target) > width)  # type: ignore[operator]
         return out
 
+    def every_gradient(self) -> dict[str, Number]:
+        """The gradient on every input wire, asked or not (for the solved circuit)."""
+        if set(self.ask) == set(self.node.inputs):
+            return dict(self.point.gradient)
+        point = plan_for(self.node, self.node.inputs).evaluate(self.inputs, self.upstream)
+        return dict(point.gradient)
+
     def matching(self, wire: str, given: float) -> tuple[str, ...]:
         """The mistakes whose prediction on ``wire`` is ``given`` (and not the right answer)."""
         target = float(self.point.gradient[wire])

@@ -18,7 +18,10 @@ if TYPE_CHECKING:
     from .check import CheckReport
     from .generate import Summary
     from .grade import ClassResults
+    from .items import Item
+    from .judge import Judgement
     from .keyfile import Key
+    from .quiz import Row
 
 STYLES = {"value": "cyan", "gradient": "magenta", "node": "bold", "wire": "dim", "": ""}
 
@@ -246,3 +249,85 @@ def one_student(key: Key, results: ClassResults, read: Read, out: Console) -> No
         if judgement.verdict != "correct":
             for line in item_feedback(item, judgement):
                 out.print(Text(f"  {line}"), soft_wrap=False)
+
+
+class TerminalQuiz:
+    """The quiz's terminal: rich drawing; prompts on a terminal, echoed lines from a pipe."""
+
+    def __init__(self, out: Console, stdin: Any, interactive: bool) -> None:
+        self.out = out
+        self.stdin = stdin
+        self.interactive = interactive
+
+    def read(self, prompt: str) -> str | None:
+        """A line from the student (None at the end of input)."""
+        if self.interactive:
+            try:
+                return self.out.input(Text(prompt, style="bold"))
+            except EOFError:
+                return None
+        line = self.stdin.readline()
+        if not line:
+            return None
+        self.out.print(Text(prompt, style="bold") + Text(line.rstrip("\n")))
+        return line.rstrip("\n")
+
+    def item(self, number: int, total: int, item: Item) -> None:
+        """The item's prompt and, for a node, its circuit with the asked wires marked."""
+        from .items import LETTERS, ChoiceItem, WireItem
+        from .numeric import fmt
+
+        self.out.print()
+        self.out.rule(Text(f"{number}/{total} · {item.title} · {item.points:g} point"
+                           + ("" if item.points == 1 else "s"), style="bold"))
+        self.out.print(item.prompt)
+        if isinstance(item, WireItem):
+            labels = [WireLabel(n, fmt(v), "?" if n in item.ask else "")
+                      for n, v in item.inputs.items()]
+            self.out.print(draw_node(item.node.text, labels, fmt(item.point.output),
+                                     fmt(item.upstream)), no_wrap=True, crop=True)
+        if isinstance(item, ChoiceItem):
+            for index, choice in enumerate(item.choices):
+                self.out.print(f"  ({LETTERS[index]}) {choice.text}")
+
+    def note(self, text: str, kind: str = "info") -> None:
+        """A hint, a help line, or why the input could not be read."""
+        style = {"hint": "yellow", "invalid": "magenta", "help": "dim"}.get(kind, "")
+        self.out.print(Text(text, style=style))
+
+    def verdict(self, item: Item, judgement: Judgement, lines: list[str]) -> None:
+        """Right or wrong (and which mistake), then the circuit with every gradient."""
+        from .items import WireItem
+        from .numeric import fmt
+
+        if judgement.verdict == "correct":
+            self.out.print(Text("✓ correct", style="bold green"))
+        else:
+            named = f" — {', '.join(judgement.mistakes)}" if judgement.mistakes else ""
+            self.out.print(Text(f"✗ {judgement.verdict}{named}", style="bold red"))
+            for line in lines:
+                self.out.print(Text(f"  {line}"))
+        if isinstance(item, WireItem):
+            gradients = item.every_gradient()
+            labels = [WireLabel(n, fmt(v), fmt(gradients[n])) for n, v in item.inputs.items()]
+            self.out.print(draw_node(item.node.text, labels, fmt(item.point.output),
+                                     fmt(item.upstream)), no_wrap=True, crop=True)
+
+    def summary(self, rows: list[Row], points: float, max_points: float) -> None:
+        """The closing table and the score."""
+        table = Table(title="your quiz", title_justify="left")
+        for column in ("#", "item", "your answer", "correct answer", "mistake", "points"):
+            table.add_column(column, overflow="fold",
+                             justify="right" if column in ("#", "points") else "left")
+        for row in rows:
+            style = "green" if row.verdict == "correct" else "red"
+            title = row.title + (f" (practice {row.attempt})" if row.attempt else "")
+            table.add_row(str(row.number), title, row.given, row.expected,
+                          ", ".join(row.mistakes) or ("" if row.verdict == "correct"
+                                                      else row.verdict),
+                          Text(f"{row.points:g}/{row.max_points:g}", style=style))
+        self.out.print()
+        self.out.print(table)
+        percent = 100 * points / max_points if max_points else 0
+        self.out.print(Text(f"Score: {points:g} of {max_points:g} points ({percent:.0f}%)",
+                            style="bold"))

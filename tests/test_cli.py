@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-COMMANDS = ["check", "list", "explain", "generate", "grade"]
+COMMANDS = ["check", "list", "explain", "generate", "grade", "take"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
