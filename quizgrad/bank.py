@@ -9,197 +9,47 @@ reported, not just the first.
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import sympy as sp
 
 from . import expr as ex
+from .circuit import parse_circuit
 from .engine import Node
 from .errors import BankError, ExprError, Problem
 from .mistakes import BY_ID
 from .numeric import Tolerance, decimal_rational
-from .rng import Stream
+from .templates import (
+    PLACEHOLDER,
+    Bank,
+    Choice,
+    ChoiceTemplate,
+    CircuitTemplate,
+    LocalTemplate,
+    NumberSpec,
+    SampleAnswer,
+    Template,
+    TrueFalseTemplate,
+    WireTemplate,
+    fill,
+)
 from .textio import TextFileError, read_text
 from .yamlio import YamlError, YamlMap, as_map, line_of, load
 
-TYPES = ("wire", "local", "choice", "truefalse")
+__all__ = ["Bank", "Choice", "ChoiceTemplate", "CircuitTemplate", "LocalTemplate",
+           "NumberSpec", "SampleAnswer", "Template", "TrueFalseTemplate", "WireTemplate",
+           "bank_files", "bundled_dir", "duplicate_ids", "fill", "load_bank", "load_banks",
+           "templates_of"]
+
+TYPES = ("wire", "circuit", "local", "choice", "truefalse")
 VERDICTS = ("correct", "wrong", "invalid", "missing")
 MAX_BANK_BYTES = 5_000_000
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _MISTAKE_ID = re.compile(r"[a-z][a-z0-9-]{0,63}")
-_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
-
-
-@dataclass(frozen=True)
-class NumberSpec:
-    """How a stored value or upstream gradient is chosen: fixed, or drawn at random."""
-
-    kind: str  # "fixed", "int", "decimal", "choice"
-    values: tuple[sp.Rational, ...]
-    places: int = 0
-    nonzero: bool = False
-    exclude: tuple[sp.Rational, ...] = ()
-
-    @property
-    def random(self) -> bool:
-        """Whether draws can differ."""
-        return self.kind != "fixed"
-
-    @functools.cached_property
-    def _grid(self) -> tuple[int, int, int]:
-        scale = 10**self.places
-        return int(sp.ceiling(self.values[0] * scale)), int(sp.floor(self.values[1] * scale)), \
-            scale
-
-    @functools.cached_property
-    def _pool(self) -> tuple[Fraction, ...] | None:
-        """Every allowed value when there are few enough to list (None: draw and reject)."""
-        blocked = {Fraction(int(v.p), int(v.q)) for v in self.exclude}
-        if self.nonzero:
-            blocked.add(Fraction(0))
-        if self.kind in ("fixed", "choice"):
-            values = [Fraction(int(v.p), int(v.q)) for v in self.values]
-        else:
-            low, high, scale = self._grid
-            if high - low > 100_000:
-                return None
-            values = [Fraction(k, scale) for k in range(low, high + 1)]
-        return tuple(v for v in values if v not in blocked)
-
-    def allowed(self, value: sp.Rational | Fraction) -> bool:
-        """Whether ``value`` passes ``nonzero`` and ``exclude``."""
-        return not (self.nonzero and value == 0) and value not in self.exclude
-
-    def draw(self, stream: Stream) -> Fraction:
-        """One value, exactly, uniform over the allowed ones."""
-        pool = self._pool
-        if pool is not None:
-            return pool[0] if len(pool) == 1 else stream.choice(pool)
-        low, high, scale = self._grid
-        for _ in range(1000):
-            value = Fraction(stream.integer(low, high), scale)
-            if self.allowed(value):
-                return value
-        raise ValueError("no allowed value")  # pragma: no cover - validated at load time
-
-    def describe(self) -> str:
-        """A short description for listings, e.g. 'integer in [-9, 9], nonzero'."""
-        if self.kind == "fixed":
-            text = str(self.values[0])
-        elif self.kind == "choice":
-            text = "one of " + ", ".join(str(v) for v in self.values)
-        elif self.kind == "int":
-            text = f"integer in [{self.values[0]}, {self.values[1]}]"
-        else:
-            text = f"{self.places}-place decimal in [{self.values[0]}, {self.values[1]}]"
-        extras = (["nonzero"] if self.nonzero else []) + [f"not {v}" for v in self.exclude]
-        return ", ".join([text, *extras])
-
-
-@dataclass(frozen=True)
-class Choice:
-    """One choice of a multiple-choice template."""
-
-    text: str
-    correct: bool
-    mistake: str | None = None
-    feedback: str | None = None
-
-
-@dataclass(frozen=True, eq=False)
-class SampleAnswer:
-    """A question test: an answer and the verdict and mistakes the judge must give it."""
-
-    answer: Any
-    verdict: str
-    mistakes: tuple[str, ...]
-    line: int
-
-
-@dataclass(frozen=True, kw_only=True)
-class Template:
-    """What every template has."""
-
-    id: str
-    type: str
-    title: str
-    prompt: str
-    explanation: str
-    points: float
-    tolerance: Tolerance
-    tests: tuple[SampleAnswer, ...]
-    bank: str
-    file: str
-    line: int
-
-    @property
-    def where(self) -> str:
-        """file:line of the template."""
-        return f"{self.file}:{self.line}"
-
-    @property
-    def randomized(self) -> bool:
-        """Whether variants of this template can differ."""
-        return False
-
-
-@dataclass(frozen=True, kw_only=True)
-class WireTemplate(Template):
-    """Wire gradients of one node: stored inputs, an upstream gradient, asked wires."""
-
-    node: Node
-    inputs: tuple[tuple[str, NumberSpec], ...]
-    upstream: NumberSpec
-    ask: tuple[str, ...]
-    allow_kinks: bool = False
-
-    @property
-    def randomized(self) -> bool:
-        """Whether any stored value or the upstream gradient is drawn."""
-        return self.upstream.random or any(spec.random for _, spec in self.inputs)
-
-
-@dataclass(frozen=True, kw_only=True)
-class LocalTemplate(Template):
-    """A local gradient df/dx as a formula; ``let`` names helpers such as s = sigmoid(x)."""
-
-    node: Node
-    wrt: str
-    let: tuple[tuple[str, sp.Expr], ...] = ()
-
-
-@dataclass(frozen=True, kw_only=True)
-class ChoiceTemplate(Template):
-    """Multiple choice; wrong choices may carry the misconception they reveal."""
-
-    choices: tuple[Choice, ...]
-    shuffle: bool = False
-
-
-@dataclass(frozen=True, kw_only=True)
-class TrueFalseTemplate(Template):
-    """A statement that is true or false; the wrong answer may reveal a misconception."""
-
-    answer: bool
-    mistake: str | None = None
-
-
-@dataclass(frozen=True)
-class Bank:
-    """One bank file: its name, title, where it came from, a content hash, its templates."""
-
-    name: str
-    title: str
-    file: str
-    sha256: str
-    templates: tuple[Template, ...]
 
 
 def bundled_dir() -> Path:
@@ -290,6 +140,7 @@ def templates_of(banks: Iterable[Bank]) -> Iterator[Template]:
 _COMMON = {"id", "type", "title", "prompt", "explanation", "points", "tolerance", "tests"}
 _KEYS = {
     "wire": _COMMON | {"node", "inputs", "upstream", "ask", "allow_kinks"},
+    "circuit": _COMMON | {"circuit", "inputs", "upstream", "ask", "allow_kinks"},
     "local": _COMMON | {"node", "inputs", "wrt", "let"},
     "choice": _COMMON | {"choices", "shuffle"},
     "truefalse": _COMMON | {"answer", "mistake"},
@@ -298,6 +149,9 @@ _DEFAULT_PROMPTS = {
     "wire": "The node f = {node} stored {inputs} in the forward pass and now receives the "
             "upstream gradient {upstream}. What gradient does it send back on {wires}?",
     "local": "What is the local gradient df/d{wrt} of the node f = {node}?",
+    "circuit": "The circuit {circuit} stored {inputs} in the forward pass, and its output "
+               "{output} receives the upstream gradient {upstream}. What gradient arrives at "
+               "{wires}?",
 }
 
 
@@ -430,7 +284,7 @@ class _Reader:
         self.mapping(item, line, tid, _KEYS[kind])
         common = self.common(item, tid, kind, bank, defaults)
         build = {"wire": self.wire, "local": self.local, "choice": self.choice,
-                 "truefalse": self.truefalse}[kind]
+                 "truefalse": self.truefalse, "circuit": self.circuit}[kind]
         template = build(item, tid, common)
         if len(self.problems) > before:
             raise _FieldError()
@@ -610,22 +464,52 @@ class _Reader:
         if "upstream" in item:
             upstream = self.number_spec(item["upstream"], item.line_of("upstream"),
                                         f"{tid}.upstream")
-        ask = tuple(specs)
-        if "ask" in item:
-            raw = item["ask"]
-            ask = tuple(raw) if isinstance(raw, list) else (raw,)
-            for name in ask:
-                if name not in specs:
-                    raise self.problem(item.line_of("ask"), f"'{name}' is not an input",
-                                       f"{tid}.ask")
-            if len(set(ask)) != len(ask) or not ask:
-                raise self.problem(item.line_of("ask"), "list each wire once", f"{tid}.ask")
+        ask = self.ask(item, tid, specs, default=tuple(specs))
         kinks = self.optional(item, "allow_kinks", False, self.flag, f"{tid}.allow_kinks")
         names = {*specs, "node", "upstream", "inputs", "wires"} | (
             set() if "g" in specs else {"g"})
         self.placeholders(common["prompt"], names, item, tid)
         return WireTemplate(**common, node=node, inputs=tuple(specs.items()),
                             upstream=upstream, ask=ask, allow_kinks=kinks)
+
+    def circuit(self, item: YamlMap, tid: str, common: dict[str, Any]) -> CircuitTemplate:
+        specs = self.names(item, tid, specs=True)
+        field = f"{tid}.circuit"
+        if "circuit" not in item:
+            raise self.problem(item.line, "missing required key 'circuit'", field)
+        raw = item["circuit"]
+        text = "\n".join(map(str, raw)) if isinstance(raw, list) else self.text(
+            raw, item.line_of("circuit"), field)
+        circuit = self.parsed(lambda: parse_circuit(text, tuple(specs)),
+                              item.line_of("circuit"), field)
+        upstream = NumberSpec("fixed", (sp.S.One,))
+        if "upstream" in item:
+            upstream = self.number_spec(item["upstream"], item.line_of("upstream"),
+                                        f"{tid}.upstream")
+        ask = self.ask(item, tid, circuit.names, default=tuple(specs))
+        kinks = self.optional(item, "allow_kinks", False, self.flag, f"{tid}.allow_kinks")
+        names = {*specs, "circuit", "upstream", "inputs", "wires", "output"} | (
+            set() if "g" in specs else {"g"})
+        self.placeholders(common["prompt"], names, item, tid)
+        return CircuitTemplate(**common, circuit=circuit, inputs=tuple(specs.items()),
+                               upstream=upstream, ask=ask, allow_kinks=kinks)
+
+    def ask(self, item: YamlMap, tid: str, known: Iterable[str],
+            default: tuple[str, ...]) -> tuple[str, ...]:
+        """The asked wires or values: a name or a list of names, each once."""
+        if "ask" not in item:
+            return default
+        raw = item["ask"]
+        ask = tuple(raw) if isinstance(raw, list) else (raw,)
+        names = set(known)
+        for name in ask:
+            if name not in names:
+                raise self.problem(item.line_of("ask"), f"'{name}' is not a value of this "
+                                   f"{'node' if item.get('type') == 'wire' else 'circuit'}",
+                                   f"{tid}.ask")
+        if len(set(ask)) != len(ask) or not ask:
+            raise self.problem(item.line_of("ask"), "list each wire once", f"{tid}.ask")
+        return ask
 
     def local(self, item: YamlMap, tid: str, common: dict[str, Any]) -> LocalTemplate:
         names = list(self.names(item, tid, specs=False))
@@ -700,7 +584,7 @@ class _Reader:
         return value
 
     def placeholders(self, prompt: str, names: set[str], item: YamlMap, tid: str) -> None:
-        for match in _PLACEHOLDER.finditer(prompt):
+        for match in PLACEHOLDER.finditer(prompt):
             token = match.group()
             if token in ("{{", "}}"):
                 continue
@@ -710,20 +594,6 @@ class _Reader:
                 self.problem(item.line_of("prompt"), f"unknown placeholder {token} "
                              f"(known: {shown}; write {{{{ and }}}} for braces)",
                              f"{tid}.prompt")
-
-
-def fill(prompt: str, values: dict[str, str]) -> str:
-    """Replace ``{name}`` placeholders (already validated) and ``{{``/``}}`` escapes."""
-
-    def replace(match: re.Match[str]) -> str:
-        token = match.group()
-        if token == "{{":
-            return "{"
-        if token == "}}":
-            return "}"
-        return values.get(match.group(1) or "", token)
-
-    return _PLACEHOLDER.sub(replace, prompt)
 
 
 def _kind(value: Any) -> str:

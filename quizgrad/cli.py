@@ -139,7 +139,8 @@ def list_templates(paths: BankPaths = None, as_json: JsonFlag = False) -> None:
 
 
 @app.command(epilog="Examples: [bold]quizgrad explain \"x*y\" --at x=3,y=-4 --upstream 2[/]  ·  "
-             "[bold]quizgrad explain \"sigmoid(w*x + b)\" --at w=0.5,x=-1,b=0.2 --json[/]")
+             "[bold]quizgrad explain \"sigmoid(w*x + b)\" --at w=0.5,x=-1,b=0.2 --json[/]  ·  "
+             "[bold]quizgrad explain \"q = x + y; f = q * z\" --at x=-2,y=5,z=-4[/]")
 @boundary
 def explain(
     expression: Annotated[str, typer.Argument(help="The node function, e.g. \"x*y\".",
@@ -150,23 +151,30 @@ def explain(
     upstream: Annotated[str, typer.Option(help="The upstream gradient g.")] = "1",
     as_json: JsonFlag = False,
 ) -> None:
-    """Show the worked solution of one node: forward value, local and wire gradients.
+    """Show the worked solution of one node or circuit: values, local and wire gradients.
 
-    Every input named in --at is a wire, even one that cancels out of the expression.
+    Every input named in --at is a wire, even one that cancels out of the expression. A circuit
+    is written as assignments (q = x + y; f = q * z): its output is the last value, and every
+    named value gets its gradient.
     """
     from . import render
+    from .circuit import is_circuit
     from .errors import ExprError, UsageError
     from .explain import explain as solve_node
-    from .explain import parse_assignments, parse_upstream, public
+    from .explain import explain_circuit, parse_assignments, parse_upstream, public
 
     values = parse_assignments(at)
     g = parse_upstream(upstream)
+    circuit = is_circuit(expression)
     try:
-        data = solve_node(expression, values, g)
+        data = (explain_circuit if circuit else solve_node)(expression, values, g)
     except ExprError as exc:
-        raise UsageError(f"cannot read the node function: {exc}") from None
+        what = "circuit" if circuit else "node function"
+        raise UsageError(f"cannot read the {what}: {exc}") from None
     if as_json:
         _print_json(public(data))
+    elif circuit:
+        render.circuit_explanation(data, render.console())
     else:
         render.explanation(data, render.console())
 

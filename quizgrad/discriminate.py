@@ -16,12 +16,17 @@ every draw (on an exp node, g * f *is* the right answer).
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
+from fractions import Fraction
+from typing import TypeVar
 
 from .compiled import FAILED
+from .errors import GradientError
 from .numeric import Tolerance
 from .plan import Point
 
+T = TypeVar("T")
 Coincidence = tuple[str, str]  # (wire, mistake)
 Pair = tuple[str, str, str]  # (wire, mistake, mistake)
 PROBES = 32
@@ -121,3 +126,79 @@ def profile(assessments: list[Assessment], generic: list[Assessment]) -> Profile
     usable = [partial.score(a) for a in assessments if partial.score(a)[0] == 0]
     best = min((pairs for _, pairs in usable), default=0)
     return Profile(always_right, always_paired, best, len(assessments), by_definition)
+
+
+Values = tuple[dict[str, Fraction], Fraction]
+Judged = tuple[T, Assessment] | str  # the point and its assessment, or why it is unusable
+
+
+def search(draw: Callable[[], Values], judge: Callable[[Values, Profile], Judged[T]],
+           shape: Profile, tries: int) -> tuple[T, int]:
+    """Draw until a point is as discriminating as the template allows (bounded).
+
+    Returns the point and the number of draws; GradientError says why none was found.
+    """
+    best: tuple[tuple[int, int], T] | None = None
+    problem = "no draw was tried"
+    for attempt in range(1, tries + 1):
+        judged = judge(draw(), shape)
+        if isinstance(judged, str):
+            problem = judged
+            continue
+        point, assessment = judged
+        if tries == 1 or shape.accepts(assessment):
+            return point, attempt
+        score = shape.score(assessment)
+        if best is None or score < best[0]:
+            best = (score, point)
+        problem = "no draw kept every mistake apart from the right answer"
+    if best is not None and best[0][0] == 0:
+        return best[1], tries
+    raise GradientError(f"no discriminating draw in {tries} attempts: {problem}")
+
+
+def probe(judge: Callable[[Values, Profile | None], Judged[T]], own: Callable[[], Values],
+          generic: Callable[[], Values], randomized: bool) -> Profile:
+    """A template's profile from probe draws: its own (when randomized) and generic ones."""
+
+    def probes(draw: Callable[[], Values]) -> list[Assessment]:
+        found: list[Assessment] = []
+        for _ in range(PROBES * 3):
+            if len(found) == PROBES:
+                break
+            judged = judge(draw(), None)
+            if not isinstance(judged, str):
+                found.append(judged[1])
+        return found
+
+    mine = probes(own) if randomized else []
+    return profile(mine or probes(generic), probes(generic))
+
+
+def assess_faults(correct: dict[str, float], predictions: dict[str, list[tuple[str, float, bool]]],
+                  tolerance: Tolerance, structural: frozenset[Coincidence] | None = None
+                  ) -> Assessment:
+    """The coincidences among (label, predicted value, excused) per asked wire."""
+    right: set[Coincidence] = set()
+    excused: set[Coincidence] = set()
+    pairs: set[Pair] = set()
+    for wire, found in predictions.items():
+        target = correct[wire]
+        distinct = []
+        for label, value, by_definition in found:
+            if by_definition or (target == 0 and value == 0):
+                excused.add((wire, label))
+            elif tolerance.accepts(value, target):
+                right.add((wire, label))
+                if structural is not None and (wire, label) not in structural:
+                    return Assessment(frozenset(right), frozenset(), frozenset(excused), False)
+            else:
+                distinct.append((value, label))
+        distinct.sort()
+        for i, (a, first) in enumerate(distinct):
+            for b, second in distinct[i + 1:]:
+                if not (tolerance.accepts(a, b) or tolerance.accepts(b, a)):
+                    break
+                if first.split("@")[0] != second.split("@")[0]:
+                    pairs.add((wire, *sorted((first, second))))  # type: ignore[arg-type]
+    return Assessment(frozenset(right), frozenset(pairs), frozenset(excused))

@@ -13,6 +13,7 @@ gradient arrives on the output wire from the right::
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -87,3 +88,194 @@ def _strip(line: list[Segment]) -> list[Segment]:
 def plain(lines: list[list[Segment]]) -> str:
     """The drawing as plain text."""
     return "\n".join("".join(seg.text for seg in line) for line in lines)
+
+
+# --- circuits: a layout on a character grid, drawn as text here and as SVG in the sheets ---
+
+
+@dataclass(frozen=True)
+class Box:
+    """A node's box on the grid: top-left corner, size, its line, and its port rows."""
+
+    name: str
+    text: str
+    x: int
+    y: int
+    width: int
+    height: int
+    ports: dict[str, int]
+
+    @property
+    def out(self) -> tuple[int, int]:
+        """Where the output wire leaves (right edge, middle row)."""
+        return self.x + self.width - 1, self.y + self.height // 2
+
+
+@dataclass(frozen=True)
+class Label:
+    """A value (above a wire) or a gradient (below it) at a grid position."""
+
+    x: int
+    y: int
+    text: str
+    style: str
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A circuit on a grid: boxes, wires as polylines, labels, and the grid's size."""
+
+    boxes: tuple[Box, ...]
+    wires: tuple[tuple[tuple[int, int], ...], ...]
+    labels: tuple[Label, ...]
+    width: int
+    height: int
+
+
+def circuit_layout(inputs: list[str], steps: list[tuple[str, str, list[str]]],
+                   values: dict[str, str], gradients: dict[str, str]) -> Layout:
+    """Lay a circuit out left to right by depth; ``steps`` are (name, line, operands).
+
+    Values ride above each wire and gradients below it, as in the CS231n notes; a wire that
+    skips a column runs in a lane under the boxes.
+    """
+    depth = dict.fromkeys(inputs, 0)
+    for name, _, operands in steps:
+        depth[name] = 1 + max((depth[o] for o in operands), default=0)
+    columns: dict[int, list[str]] = {}
+    for name in [*inputs, *(s[0] for s in steps)]:
+        columns.setdefault(depth[name], []).append(name)
+    line_of = {name: line for name, line, _ in steps}
+    operands_of = {name: ops for name, _, ops in steps}
+
+    def label_width(name: str) -> int:
+        return max(len(f"{name} = {values.get(name, '')}"), len(f"← {gradients.get(name, '')}"))
+
+    gap = max(label_width(n) for n in depth) + 6
+    x, boxes, col_x = 0, {}, {}
+    for col in sorted(columns):
+        col_x[col] = x
+        width = 0
+        y = 0
+        for name in columns[col]:
+            if col == 0:
+                boxes[name] = Box(name, "", x, y, 1, 3, {})
+                y += 4
+                width = max(width, 1)
+                continue
+            ops = sorted(operands_of[name], key=lambda op: boxes[op].out[1] if boxes[op].text
+                         else boxes[op].y + 1)  # ports in the order of their sources' rows
+            height = max(3, len(ops) + 2)
+            text = f" {line_of[name]} "
+            ports = {op: y + 1 + i for i, op in enumerate(ops)} if len(ops) > 1 else {
+                ops[0]: y + height // 2} if ops else {}
+            boxes[name] = Box(name, text, x, y, len(text) + 2, height, ports)
+            y += height + 1
+            width = max(width, len(text) + 2)
+        x += width + gap
+    total_height = max(b.y + b.height for b in boxes.values()) + 1
+    lane = total_height
+    wires, labels = [], []
+    for name, box in boxes.items():
+        sx, sy = (box.x, box.y + 1) if not box.text else box.out
+        users = [b for b in boxes.values() if name in b.ports]
+        right = sx + 1
+        if users or name == steps[-1][0]:
+            labels.append(Label(right + 1, sy - 1, f"{name} = {values.get(name, '')}", "value"))
+            if gradients.get(name):
+                labels.append(Label(right + 1, sy + 1, f"← {gradients[name]}", "gradient"))
+        if not users:
+            wires.append(((sx, sy), (right + gap - 2, sy)))
+        for target in users:
+            ty = target.ports[name]
+            turn = target.x - 1 - len(target.ports) + list(target.ports).index(name)
+            if depth[target.name] == depth[name] + 1:
+                wires.append(((sx, sy), (turn, sy), (turn, ty), (target.x, ty)))
+            else:
+                lane += 1
+                out = right + gap - 4
+                wires.append(((sx, sy), (out, sy), (out, lane), (turn, lane), (turn, ty),
+                              (target.x, ty)))
+    height = max(lane + 1, total_height)
+    width = max(b.x + b.width for b in boxes.values()) + gap
+    return Layout(tuple(b for b in boxes.values() if b.text), tuple(wires), tuple(labels),
+                  width, height)
+
+
+_JOIN = {("─", "│"): "┼", ("│", "─"): "┼"}
+_TEE = {("─", "┐"): "┬", ("─", "┌"): "┬", ("─", "┘"): "┴", ("─", "└"): "┴",
+        ("│", "┌"): "├", ("│", "└"): "├", ("│", "┐"): "┤", ("│", "┘"): "┤"}
+
+
+def layout_lines(layout: Layout) -> list[list[Segment]]:
+    """A layout drawn with box-drawing characters, as styled lines."""
+    grid = [[" "] * layout.width for _ in range(layout.height)]
+    style = [[""] * layout.width for _ in range(layout.height)]
+
+    def put(x: int, y: int, ch: str, kind: str) -> None:
+        if 0 <= y < layout.height and 0 <= x < layout.width:
+            old = grid[y][x]
+            grid[y][x] = _JOIN.get((old, ch), ch) if old in "─│" else ch
+            style[y][x] = kind
+
+    paths = [[p for i, p in enumerate(raw) if i == 0 or p != raw[i - 1]]
+             for raw in layout.wires]
+    for wire in paths:
+        bends = set(wire[1:-1])
+        for (x1, y1), (x2, y2) in itertools.pairwise(wire):
+            cells = ([(x, y1) for x in range(min(x1, x2), max(x1, x2) + 1)] if y1 == y2
+                     else [(x1, y) for y in range(min(y1, y2), max(y1, y2) + 1)])
+            for x, y in cells:
+                if (x, y) not in bends:
+                    put(x, y, "─" if y1 == y2 else "│", "wire")
+    for wire in paths:
+        for index in range(1, len(wire) - 1):
+            (px, py), (cx, cy), (nx, ny) = wire[index - 1], wire[index], wire[index + 1]
+            corner = _corner(px - cx, py - cy, nx - cx, ny - cy)
+            grid[cy][cx] = _TEE.get((grid[cy][cx], corner), corner)
+    for box in layout.boxes:
+        for y in range(box.y, box.y + box.height):
+            for x in range(box.x, box.x + box.width):
+                edge_top, edge_bottom = y == box.y, y == box.y + box.height - 1
+                left, right = x == box.x, x == box.x + box.width - 1
+                ch = " "
+                if edge_top:
+                    ch = "┌" if left else "┐" if right else "─"
+                elif edge_bottom:
+                    ch = "└" if left else "┘" if right else "─"
+                elif left:
+                    ch = "┤" if y in box.ports.values() else "│"
+                elif right:
+                    ch = "├" if (x, y) == box.out else "│"
+                grid[y][x] = ch
+                style[y][x] = "node"
+        mid = box.y + box.height // 2
+        for offset, ch in enumerate(box.text):
+            grid[mid][box.x + 1 + offset] = ch
+    for label in layout.labels:
+        for offset, ch in enumerate(label.text):
+            x = label.x + offset
+            if 0 <= label.y < layout.height and x < layout.width and grid[label.y][x] == " ":
+                grid[label.y][x] = ch
+                style[label.y][x] = label.style
+    lines = []
+    for row, kinds in zip(grid, style, strict=True):
+        segments: list[Segment] = []
+        for ch, kind in zip(row, kinds, strict=True):
+            if segments and segments[-1].style == kind:
+                segments[-1] = Segment(segments[-1].text + ch, kind)
+            else:
+                segments.append(Segment(ch, kind))
+        lines.append(_strip(segments))
+    while lines and not "".join(s.text for s in lines[-1]).strip():
+        lines.pop()
+    return lines
+
+
+def _corner(dx1: int, dy1: int, dx2: int, dy2: int) -> str:
+    """The box-drawing corner joining the directions towards two neighbours."""
+    dirs = {("l" if dx < 0 else "r") if dx else ("u" if dy < 0 else "d")
+            for dx, dy in ((dx1, dy1), (dx2, dy2))}
+    return {frozenset("lu"): "┘", frozenset("ld"): "┐", frozenset("ru"): "└",
+            frozenset("rd"): "┌", frozenset("lr"): "─", frozenset("ud"): "│"}.get(
+        frozenset(dirs), "┼")

@@ -123,5 +123,56 @@ def _number(value: float) -> int | float:
 
 
 def public(data: dict[str, Any]) -> dict[str, Any]:
-    """The --json view: the data without display-only strings."""
-    return {k: v for k, v in data.items() if not k.startswith("shown_") and k != "steps"}
+    """The --json view: the data without display-only parts."""
+    hidden = {"drawing"} | ({"steps"} if "circuit" not in data else set())
+    return {k: v for k, v in data.items() if not k.startswith("shown_") and k not in hidden}
+
+
+def explain_circuit(text: str, values: dict[str, sp.Expr], upstream: sp.Expr) -> dict[str, Any]:
+    """A circuit's worked solution: every value, every gradient, the backward steps in order."""
+    from fractions import Fraction
+
+    from .circuit import evaluate, gradient_formulas, local_text, parse_circuit
+    from .circuit_items import layout_for
+    from .drawing import layout_lines
+    from .mistakes import G
+
+    circuit = parse_circuit(text, tuple(values))
+
+    def exact(value: sp.Expr) -> Fraction | float:
+        return exact_fraction(value) if value.is_Rational else to_float(value)
+
+    point = evaluate(circuit, {n: exact(v) for n, v in values.items()},  # type: ignore[misc]
+                     exact(upstream))  # type: ignore[arg-type]
+    formulas = gradient_formulas(circuit)
+    at = {ex.symbol(n): v for n, v in values.items()} | {G: upstream}
+    gradients = {n: json_number(formulas[n].xreplace(at)) for n in circuit.names}
+    steps = [{"node": back.step.line, "upstream": _num(back.upstream),
+              "sends": {w.name: {"local": local_text(back.step, w.name),
+                                 "local_value": _num(w.local), "gradient": _num(w.sent)}
+                        for w in back.wires}} for back in point.backward]
+    tolerance = Tolerance()
+    mistakes = {n: {f"{f.mistake}@{f.where}": _number(f.gradients[n]) for f in point.faults
+                    if not tolerance.accepts(f.gradients[n], float(point.gradients[n]))}
+                for n in circuit.names if n != circuit.output}
+    return {
+        "node": "; ".join(s.line for s in circuit.steps),
+        "circuit": [s.line for s in circuit.steps],
+        "inputs": {n: json_number(v) for n, v in values.items()},
+        "upstream": json_number(upstream),
+        "output": _num(point.output),
+        "values": {n: _num(v) for n, v in point.values.items()},
+        "wires": gradients,
+        "steps": steps,
+        "mistakes": mistakes,
+        "kinks": ["a node sits on a kink; PyTorch's convention applies"] if point.at_kink else [],
+        "drawing": layout_lines(layout_for(circuit, point)),
+    }
+
+
+def _num(value: object) -> int | float:
+    from fractions import Fraction
+
+    if isinstance(value, Fraction):
+        return json_number(value)
+    return _number(float(value))  # type: ignore[arg-type]

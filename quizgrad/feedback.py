@@ -8,6 +8,7 @@ forward value f instead of by the local gradient df/dx. The local gradient is df
 
 from __future__ import annotations
 
+from .circuit_items import CircuitItem
 from .expr import to_text
 from .items import LETTERS, ChoiceItem, Item, LocalItem, TrueFalseItem, WireItem
 from .judge import CORRECT, MISSING, WRONG, Judgement, Part
@@ -29,9 +30,34 @@ def wire_solution(item: WireItem, wire: str) -> str:
             f"{_paren(fmt(item.upstream))} × {_paren(value)} = {fmt(item.point.gradient[wire])}.")
 
 
+def circuit_solution(item: CircuitItem, name: str) -> str:
+    """Where a value's gradient comes from: the sum of what each node using it sends back."""
+    point = item.point
+    if name == item.circuit.output:
+        return f"{name} is the output: it receives the upstream gradient {fmt(item.upstream)}."
+    sent = [(back.step, wire) for back in point.backward for wire in back.wires
+            if wire.name == name]
+    pieces = [f"{step.line} sends {_paren(fmt(back_upstream(point, step.name)))} × "
+              f"{_paren(fmt(wire.local))} = {fmt(wire.sent)}" for step, wire in sent]
+    total = fmt(point.gradients[name])
+    if len(pieces) == 1:
+        return f"The gradient of {name}: {pieces[0]}."
+    return (f"{name} feeds {len(pieces)} nodes, so its gradient is the sum: "
+            f"{'; '.join(pieces)}; together {total}.")
+
+
+def back_upstream(point: object, step_name: str) -> object:
+    """The gradient a step received (its output's gradient)."""
+    return point.gradients[step_name]  # type: ignore[attr-defined]
+
+
 def mistake_sentence(item: Item, part: Part, mistake: str) -> str:
     """The mistake in words, with its working when it can be shown ("That is 2 × 12 = 24: ...")."""
     description = BY_ID[mistake].description
+    if isinstance(item, CircuitItem) and mistake in part.mistakes and part.where:
+        where = part.where[part.mistakes.index(mistake)]
+        place = f"at {where}" if mistake == "missed-branch" else f"at the node {where}"
+        return f"That is what you get {place}, if you {description}."
     if isinstance(item, WireItem) and part.wire is not None and part.value is not None:
         for prediction in item.point.predictions.get(part.wire, ()):
             if prediction.mistake == mistake and item.tolerance.accepts(part.value,
@@ -46,7 +72,7 @@ def mistake_sentence(item: Item, part: Part, mistake: str) -> str:
 def part_feedback(item: Item, part: Part) -> str:
     """One part's verdict in words, with the mistake named and the right answer explained."""
     label = f"Wire {part.wire}: " if part.wire is not None else ""
-    verb = "sent" if isinstance(item, WireItem) else "answered"
+    verb = "sent" if isinstance(item, (WireItem, CircuitItem)) else "answered"
     if not part.asked:
         return f"{label}{part.message}."
     if part.verdict == CORRECT:
@@ -70,6 +96,8 @@ def part_feedback(item: Item, part: Part) -> str:
 def _right_answer(item: Item, part: Part) -> str:
     if isinstance(item, WireItem) and part.wire is not None:
         return wire_solution(item, part.wire)
+    if isinstance(item, CircuitItem) and part.wire is not None:
+        return circuit_solution(item, part.wire)
     if isinstance(item, LocalItem):
         return f"The local gradient is df/d{item.wrt} = {to_text(item.expected)}."
     if isinstance(item, ChoiceItem):
@@ -84,7 +112,7 @@ def item_feedback(item: Item, judgement: Judgement) -> list[str]:
     lines = [part_feedback(item, part) for part in judgement.parts]
     if isinstance(item, ChoiceItem):
         lines = [_choice_feedback(item, judgement)]
-    if "same-gradient" in judgement.mistakes and isinstance(item, WireItem):
+    if "same-gradient" in judgement.mistakes and isinstance(item, (WireItem, CircuitItem)):
         lines.append("You sent the same value on every wire, but each wire gets the upstream "
                      "gradient times its own local gradient.")
     if judgement.verdict != CORRECT and item.explanation:
@@ -111,6 +139,8 @@ def _choice_feedback(item: ChoiceItem, judgement: Judgement) -> str:
 
 def solution(item: Item) -> list[str]:
     """The worked solution of an item, one line per asked wire (or one line)."""
+    if isinstance(item, CircuitItem):
+        return backward_steps(item)
     if isinstance(item, WireItem):
         return [f"Forward value f = {fmt(item.point.output)}; upstream gradient "
                 f"{fmt(item.upstream)}."] + [wire_solution(item, w) for w in item.ask]
@@ -123,3 +153,20 @@ def _expected(item: Item) -> str:
     if isinstance(item, TrueFalseItem):
         return "true" if item.answer else "false"
     return ""
+
+
+def backward_steps(item: CircuitItem) -> list[str]:
+    """The backward pass in order: each node receives its upstream gradient and sends back."""
+    point = item.point
+    values = ", ".join(f"{n} = {fmt(point.values[n])}" for n in item.circuit.names
+                       if n not in item.inputs)
+    lines = [f"Forward: {values}. The output {item.circuit.output} receives "
+             f"{fmt(item.upstream)}."]
+    for back in point.backward:
+        sends = "; ".join(f"{w.name}: {_paren(fmt(back.upstream))} × {_paren(fmt(w.local))} = "
+                          f"{fmt(w.sent)}" for w in back.wires)
+        lines.append(f"{back.step.line} receives {fmt(back.upstream)} and sends {sends}.")
+    fanned = [n for n in item.circuit.names if len(item.circuit.consumers(n)) > 1]
+    for name in fanned:
+        lines.append(circuit_solution(item, name))
+    return lines

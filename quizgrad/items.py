@@ -7,7 +7,6 @@ show it, judge an answer to it, and explain its solution.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -18,14 +17,13 @@ from .bank import (
     Choice,
     ChoiceTemplate,
     LocalTemplate,
-    NumberSpec,
     Template,
     TrueFalseTemplate,
     WireTemplate,
     fill,
 )
 from .compiled import FAILED, Number
-from .discriminate import PROBES, Assessment, Profile, assess, profile
+from .discriminate import Judged, Profile, Values, assess, probe, search
 from .engine import Node
 from .errors import GradientError
 from .numeric import Tolerance, fmt
@@ -207,35 +205,30 @@ def wire_draw(template: WireTemplate, stream: Stream, attempts: int = 100
               ) -> tuple[WireItem, int]:
     """A discriminating variant and the number of draws it took."""
     plan = plan_for(template.node, template.ask)
-    shape = profile_of(template)
-    best: tuple[tuple[int, int], Point] | None = None
-    problem = "no draw was tried"
-    tries = attempts if template.randomized else 1
-    for attempt in range(1, tries + 1):
-        values = {name: spec.draw(stream) for name, spec in template.inputs}
-        upstream = template.upstream.draw(stream)
-        try:
-            point = plan.evaluate(values, upstream, exact=False,
-                                  key=point_key(values, upstream))
-        except GradientError as exc:
-            problem = str(exc)
-            continue
-        if point.at_kink and not template.allow_kinks:
-            problem = "every draw sat on a kink (a non-differentiable point)"
-            continue
-        assessment = point.remember(
-            (template.ask, template.tolerance, id(shape)),
-            lambda point=point: assess(point, template.ask, template.tolerance,  # type: ignore[misc]
-                                       shape.always_right))
-        if shape.accepts(assessment) or not template.randomized:
-            return _exact_item(template, plan, point), attempt
-        score = shape.score(assessment)
-        if best is None or score < best[0]:
-            best = (score, point)
-        problem = "no draw kept every mistake apart from the right answer"
-    if best is not None and best[0][0] == 0:
-        return _exact_item(template, plan, best[1]), tries
-    raise GradientError(f"no discriminating draw in {tries} attempts: {problem}")
+
+    def draw() -> Values:
+        return ({n: spec.draw(stream) for n, spec in template.inputs},
+                template.upstream.draw(stream))
+
+    point, tries = search(draw, lambda v, shape: _judged(template, plan, v, shape),
+                          profile_of(template), attempts if template.randomized else 1)
+    return _exact_item(template, plan, point), tries
+
+
+def _judged(template: WireTemplate, plan: Plan, values: Values,
+            shape: Profile | None) -> Judged[Point]:
+    inputs, upstream = values
+    try:
+        point = plan.evaluate(inputs, upstream, exact=False, key=point_key(inputs, upstream))
+    except GradientError as exc:
+        return str(exc)
+    if point.at_kink and not template.allow_kinks:
+        return "every draw sat on a kink (a non-differentiable point)"
+    structural = shape.always_right if shape else None
+    assessment = point.remember(
+        (template.ask, template.tolerance, id(shape)),
+        lambda: assess(point, template.ask, template.tolerance, structural))
+    return point, assessment
 
 
 _ITEMS: dict[tuple[object, ...], WireItem] = {}
@@ -253,43 +246,25 @@ def _exact_item(template: WireTemplate, plan: Plan, point: Point) -> WireItem:
 
 
 @functools.lru_cache(maxsize=1024)
-def _profile(node: Node, ask: tuple[str, ...], inputs: tuple[tuple[str, NumberSpec], ...],
-             upstream: NumberSpec, tolerance: Tolerance, allow_kinks: bool) -> Profile:
-    plan = plan_for(node, ask)
-    stream = Stream("probe", node.text, ask)
+def _profile(template: WireTemplate) -> Profile:
+    plan = plan_for(template.node, template.ask)
+    stream = Stream("probe", template.node.text, template.ask)
 
-    def probes(draw_values: Callable[[], tuple[dict[str, Fraction], Fraction]]
-               ) -> list[Assessment]:
-        found: list[Assessment] = []
-        for _ in range(PROBES * 3):
-            if len(found) == PROBES:
-                break
-            values, g = draw_values()
-            try:
-                point = plan.evaluate(values, g, exact=False)
-            except GradientError:
-                continue
-            if point.at_kink and not allow_kinks:
-                continue
-            found.append(assess(point, ask, tolerance))
-        return found
+    def own() -> Values:
+        return ({n: spec.draw(stream) for n, spec in template.inputs},
+                template.upstream.draw(stream))
 
-    def own() -> tuple[dict[str, Fraction], Fraction]:
-        return ({n: spec.draw(stream) for n, spec in inputs}, upstream.draw(stream))
-
-    def generic() -> tuple[dict[str, Fraction], Fraction]:
-        return ({n: Fraction(stream.integer(-30, 30), 10) for n, _ in inputs},
+    def generic() -> Values:
+        return ({n: Fraction(stream.integer(-30, 30), 10) for n, _ in template.inputs},
                 Fraction(stream.choice([-3, -2, 2, 3])))
 
-    randomized = upstream.random or any(spec.random for _, spec in inputs)
-    mine = probes(own) if randomized else []
-    return profile(mine or probes(generic), probes(generic))
+    return probe(lambda v, _: _judged(template, plan, v, None), own, generic,
+                 template.randomized)
 
 
 def profile_of(template: WireTemplate) -> Profile:
     """What discrimination the template's draws can reach (probed once, cached)."""
-    return _profile(template.node, template.ask, template.inputs, template.upstream,
-                    template.tolerance, template.allow_kinks)
+    return _profile(template)
 
 
 def wire_item(template: WireTemplate, point: Point) -> WireItem:
@@ -346,7 +321,12 @@ def draw(template: Template, stream: Stream) -> Item:
         return choice_item(template, stream)
     if isinstance(template, TrueFalseTemplate):
         return truefalse_item(template)
-    raise TypeError(template)  # pragma: no cover - the bank only builds these four
+    from .circuit_items import circuit_draw
+    from .templates import CircuitTemplate
+
+    if isinstance(template, CircuitTemplate):
+        return circuit_draw(template, stream)[0]
+    raise TypeError(template)  # pragma: no cover - the bank builds no other kind
 
 
 def _and(parts: list[str]) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 
 import sympy as sp
 
+from .circuit_items import CircuitItem
 from .equiv import equivalent
 from .expr import symbol, to_text
 from .items import ChoiceItem, Item, LocalItem, TrueFalseItem, WireItem, local_mistakes
@@ -45,6 +46,7 @@ class Part:
     message: str | None = None
     value: float | None = None
     asked: bool = True
+    where: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,7 @@ class Judgement:
 
 def judge(item: Item, answer: Any) -> Judgement:
     """Judge ``answer`` (as found in an answer file or typed) against ``item``."""
-    if isinstance(item, WireItem):
+    if isinstance(item, (WireItem, CircuitItem)):
         parts, extra = _wire_parts(item, answer)
     elif isinstance(item, LocalItem):
         parts, extra = (_local_part(item, answer),), ()
@@ -86,7 +88,8 @@ def judge(item: Item, answer: Any) -> Judgement:
     return Judgement(item.id, verdict, points, item.points, tuple(parts), tuple(named))
 
 
-def _wire_parts(item: WireItem, answer: Any) -> tuple[tuple[Part, ...], tuple[str, ...]]:
+def _wire_parts(item: WireItem | CircuitItem, answer: Any
+                ) -> tuple[tuple[Part, ...], tuple[str, ...]]:
     raws: dict[str, Any]
     parts: list[Part] = []
     if isinstance(answer, dict):
@@ -108,12 +111,13 @@ def _wire_parts(item: WireItem, answer: Any) -> tuple[tuple[Part, ...], tuple[st
     extra: tuple[str, ...] = ()
     if _same_gradient(item, judged):
         extra = ("same-gradient",)
-        judged = [replace(p, mistakes=(*p.mistakes, "same-gradient")) if p.verdict == WRONG
+        judged = [replace(p, mistakes=(*p.mistakes, "same-gradient"),
+                          where=(*p.where, "") if p.where else ()) if p.verdict == WRONG
                   else p for p in judged]
     return (*judged, *parts), extra
 
 
-def _wire_part(item: WireItem, wire: str, raw: Any) -> Part:
+def _wire_part(item: WireItem | CircuitItem, wire: str, raw: Any) -> Part:
     expected = item.expected[wire]
     reading = read_number(raw)
     shown = fmt(expected)
@@ -124,10 +128,14 @@ def _wire_part(item: WireItem, wire: str, raw: Any) -> Part:
         return Part(wire, reading.raw, shown, INVALID, message="the number is too large")
     if item.tolerance.accepts(value, float(expected)):
         return Part(wire, reading.raw, shown, CORRECT, value=value)
+    if isinstance(item, CircuitItem):
+        found = item.matching(wire, value)
+        return Part(wire, reading.raw, shown, WRONG, tuple(m for m, _ in found), value=value,
+                    where=tuple(w for _, w in found))
     return Part(wire, reading.raw, shown, WRONG, item.matching(wire, value), value=value)
 
 
-def _same_gradient(item: WireItem, parts: list[Part]) -> bool:
+def _same_gradient(item: WireItem | CircuitItem, parts: list[Part]) -> bool:
     if len(parts) < 2 or any(p.value is None for p in parts):
         return False
     values = [p.value for p in parts]

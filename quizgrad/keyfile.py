@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -18,6 +18,8 @@ from typing import Any
 
 from . import __version__
 from .bank import Choice
+from .circuit import evaluate, parse_circuit
+from .circuit_items import CircuitItem
 from .engine import Node
 from .errors import ExprError, GradientError, KeyFileError
 from .expr import parse, to_text
@@ -100,6 +102,23 @@ def _item_json(item: Item) -> dict[str, Any]:
         })
         if item.allow_kinks:
             data["allow_kinks"] = True
+    elif isinstance(item, CircuitItem):
+        point = item.point
+        data.update({
+            "circuit": "; ".join(s.line for s in item.circuit.steps),
+            "inputs": {n: json_number(v) for n, v in point.inputs.items()},
+            "inputs_exact": {n: str(v) for n, v in point.inputs.items()},
+            "upstream": json_number(point.upstream),
+            "upstream_exact": str(point.upstream),
+            "values": {n: _number(point.values[n]) for n in item.circuit.names
+                       if n not in point.inputs},
+            "output": _number(point.output),
+            "ask": list(item.ask),
+            "answer": {n: _number(point.gradients[n]) for n in item.ask},
+            "answer_exact": {n: item.exact(n) for n in item.ask},
+            "mistakes": {n: {k: _rounded(v) for k, v in item.mistake_values(n).items()}
+                         for n in item.ask},
+        })
     elif isinstance(item, LocalItem):
         data.update({"node": item.node.text, "inputs": list(item.node.inputs), "wrt": item.wrt,
                      "let": {name: _formula_text(value) for name, value in item.let},
@@ -127,8 +146,11 @@ def _number(value: Fraction | float) -> int | float:
 
 def _first_values(item: WireItem, wire: str) -> dict[str, int | float]:
     """Mistake id -> its (first) predicted value, for those that differ from the answer."""
-    return {mistake: int(value) if value.is_integer() and abs(value) < 2**53
-            else float(f"{value:.12g}") for mistake, value in item.mistake_values(wire).items()}
+    return {mistake: _rounded(value) for mistake, value in item.mistake_values(wire).items()}
+
+
+def _rounded(value: float) -> int | float:
+    return int(value) if value.is_integer() and abs(value) < 2**53 else float(f"{value:.12g}")
 
 
 def variant_json(fields: dict[str, Any], items: Sequence[Item]) -> str:
@@ -190,6 +212,15 @@ def _variants(data: dict[str, Any], path: Path) -> list[KeyVariant]:
     return variants
 
 
+def _verify(data: dict[str, Any], computed: Mapping[str, Any]) -> None:
+    """The key's stored answers must be what the engine computes (a hand-edited key is not)."""
+    for wire, stored in data.get("answer", {}).items():
+        if not math.isclose(float(computed[wire]), float(stored), rel_tol=1e-9, abs_tol=1e-12):
+            raise ValueError(f"item {data['id']}: the stored answer for {wire} ({stored}) is "
+                             f"not what the engine gives ({float(computed[wire])!r}); was the "
+                             "key edited?")
+
+
 @functools.lru_cache(maxsize=65536)
 def _fraction(text: str | int) -> Fraction:
     """'-3/10' -> Fraction(-3, 10): the exact numbers of the key (remembered: they repeat)."""
@@ -219,14 +250,15 @@ def item_from_json(data: dict[str, Any]) -> Item:
         ask = tuple(data["ask"])
         point = plan_for(node, ask).evaluate(inputs, _fraction(data["upstream_exact"]),
                                              exact=False)
-        for wire, stored in data.get("answer", {}).items():
-            if not math.isclose(float(point.gradient[wire]), float(stored), rel_tol=1e-9,
-                                abs_tol=1e-12):
-                raise ValueError(f"item {data['id']}: the stored answer on wire {wire} "
-                                 f"({stored}) is not what the node gives "
-                                 f"({float(point.gradient[wire])!r}); was the key edited?")
+        _verify(data, point.gradient)
         return WireItem(**common, node=node, ask=ask, point=point,
                         allow_kinks=bool(data.get("allow_kinks", False)))
+    if kind == "circuit":
+        inputs = {str(k): _fraction(v) for k, v in data["inputs_exact"].items()}
+        circuit = parse_circuit(data["circuit"], tuple(inputs))
+        point = evaluate(circuit, inputs, _fraction(data["upstream_exact"]))
+        _verify(data, {n: point.gradients[n] for n in data["ask"]})
+        return CircuitItem(**common, circuit=circuit, ask=tuple(data["ask"]), point=point)
     if kind == "local":
         names = tuple(data["inputs"])
         let = tuple((k, _formula(v, names)) for k, v in data.get("let", {}).items())

@@ -302,6 +302,9 @@ CATALOG: tuple[Mistake, ...] = (
             _k("softplus"), _one(lambda c: c.g * sp.exp(c.x))),
     Mistake("sqrt-no-half", "forgot the 1/2 in d sqrt(x)/dx = 1/(2 sqrt(x))",
             _k("sqrt"), _one(lambda c: c.g / c.f)),
+    Mistake("missed-branch", "kept the gradient of only one path where a value feeds several "
+            "nodes; its gradient is the sum over all of them", ALL, lambda c: [],
+            scope="circuit"),
 )
 
 BY_ID: dict[str, Mistake] = {m.id: m for m in CATALOG}

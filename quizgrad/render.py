@@ -138,6 +138,30 @@ def explanation(data: dict[str, object], out: Console) -> None:
         out.print(wrong)
 
 
+def circuit_explanation(data: dict[str, Any], out: Console) -> None:
+    """A circuit's drawing, its backward steps in order, and every gradient."""
+    from .numeric import fmt
+
+    out.print(styled(data["drawing"]), no_wrap=True, crop=True)
+    out.print()
+    table = Table(title="backward, node by node (upstream × local, summed where values fan out)",
+                  title_justify="left")
+    for column in ("node", "receives", "sends back"):
+        table.add_column(column, overflow="fold")
+    for step in data["steps"]:
+        sends = "\n".join(f"{name}: {fmt(step['upstream'])} × {_paren(fmt(w['local_value']))} = "
+                          f"{fmt(w['gradient'])}   (d/d{name} = {w['local']})"
+                          for name, w in step["sends"].items())
+        table.add_row(step["node"], fmt(step["upstream"]), sends)
+    out.print(table)
+    grads = Table(title="gradients", title_justify="left")
+    for column in ("value", "forward", "gradient"):
+        grads.add_column(column)
+    for name, gradient in data["wires"].items():
+        grads.add_row(name, fmt(data["values"][name]), fmt(gradient))
+    out.print(grads)
+
+
 def _paren(text: str) -> str:
     return f"({text})" if text.startswith("-") else text
 

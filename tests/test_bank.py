@@ -134,7 +134,7 @@ BAD = [
     ("templates:\n  - id: a\n    type: wire\n    title: A\n    node: x\n    inputs:\n"
      "      x: hello\n", 7, "a.inputs.x", "'hello' is not a number"),
     ("templates:\n  - id: a\n    type: wire\n    title: A\n    node: x\n    inputs: {x: 1}\n"
-     "    ask: [y]\n", 7, "a.ask", "'y' is not an input"),
+     "    ask: [y]\n", 7, "a.ask", "'y' is not a value of this node"),
     ("templates:\n  - id: a\n    type: wire\n    title: A\n    node: x\n    inputs: {x: 1}\n"
      "    prompt: 'x is {x} and {z}'\n", 7, "a.prompt", "unknown placeholder {z}"),
     ("templates:\n  - id: a\n    type: wire\n    title: A\n    node: x\n    inputs: {exp: 1}\n",

@@ -1,0 +1,166 @@
+"""Circuit items: variants of circuit templates, drawn to be discriminating, and judged.
+
+A wrong answer on a value is matched against every single fault of the backward pass — a
+catalog mistake at one node, or one branch of a fan-out forgotten — so the diagnosis names
+both the mistake and where it happened ("forward-value at q = x + y").
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from fractions import Fraction
+
+from .circuit import Circuit, CircuitPoint, evaluate
+from .compiled import Number
+from .discriminate import Assessment, Judged, Profile, Values, assess_faults, probe, search
+from .drawing import Layout, circuit_layout
+from .errors import GradientError
+from .items import Item, common
+from .numeric import Tolerance, fmt
+from .rng import Stream
+from .templates import CircuitTemplate, fill
+
+
+@dataclass(frozen=True, kw_only=True)
+class CircuitItem(Item):
+    """Gradients asked on values of a circuit at drawn inputs and upstream gradient."""
+
+    circuit: Circuit
+    ask: tuple[str, ...]
+    point: CircuitPoint
+
+    @functools.cached_property
+    def key(self) -> tuple[object, ...]:
+        """What makes this variant: the template and the drawn numbers."""
+        point = self.point
+        return (*Item.key.func(self), self.circuit.text, self.ask,  # type: ignore[attr-defined]
+                tuple((n, v.numerator, v.denominator) for n, v in point.inputs.items()),
+                point.upstream)
+
+    @property
+    def inputs(self) -> dict[str, Fraction]:
+        """Stored input values."""
+        return self.point.inputs
+
+    @property
+    def upstream(self) -> Fraction:
+        """The upstream gradient on the output."""
+        return self.point.upstream
+
+    @functools.cached_property
+    def expected(self) -> dict[str, Number]:
+        """Asked value -> its gradient."""
+        return {name: self.point.gradients[name] for name in self.ask}
+
+    def matching(self, name: str, given: float) -> tuple[tuple[str, str], ...]:
+        """(mistake, where) of every single fault that predicts ``given`` on ``name``."""
+        target = float(self.point.gradients[name])
+        found: list[tuple[str, str]] = []
+        for fault in self.point.faults:
+            value = fault.gradients[name]
+            if (self.tolerance.accepts(given, value) and not self.tolerance.accepts(value, target)
+                    and (fault.mistake, fault.where) not in found):
+                found.append((fault.mistake, fault.where))
+        return tuple(found)
+
+    def exact(self, name: str) -> str:
+        """The exact gradient of ``name`` as text."""
+        from .circuit import gradient_formulas
+        from .compiled import exact_text
+        from .mistakes import G
+
+        env = {**self.point.inputs, G.name: self.point.upstream}
+        return exact_text(gradient_formulas(self.circuit)[name], env,
+                          self.point.gradients[name])
+
+    def mistake_values(self, name: str) -> dict[str, float]:
+        """'mistake@where' -> predicted gradient of ``name``, where it differs from the answer."""
+        target = float(self.point.gradients[name])
+        return {f"{f.mistake}@{f.where}": f.gradients[name] for f in self.point.faults
+                if not self.tolerance.accepts(f.gradients[name], target)}
+
+
+def assess_point(point: CircuitPoint, ask: tuple[str, ...], tolerance: Tolerance,
+                 structural: frozenset[tuple[str, str]] | None = None) -> Assessment:
+    """The coincidences among single faults at one evaluated point."""
+    correct = {name: float(point.gradients[name]) for name in ask}
+    predictions = {name: [(f"{f.mistake}@{f.where}", f.gradients[name], f.excused)
+                          for f in point.faults] for name in ask}
+    return assess_faults(correct, predictions, tolerance, structural)
+
+
+def _judged(template: CircuitTemplate, values: Values, shape: Profile | None
+            ) -> Judged[CircuitPoint]:
+    inputs, upstream = values
+    try:
+        point = evaluate(template.circuit, inputs, upstream)
+    except GradientError as exc:
+        return str(exc)
+    if point.at_kink and not template.allow_kinks:
+        return "every draw sat on a kink (a non-differentiable point)"
+    structural = shape.always_right if shape else None
+    return point, assess_point(point, template.ask, template.tolerance, structural)
+
+
+@functools.lru_cache(maxsize=256)
+def profile_of(template: CircuitTemplate) -> Profile:
+    """What discrimination the template's draws can reach (probed once, cached)."""
+    stream = Stream("probe", template.circuit.text, template.ask)
+
+    def own() -> Values:
+        return ({n: spec.draw(stream) for n, spec in template.inputs},
+                template.upstream.draw(stream))
+
+    def generic() -> Values:
+        return ({n: Fraction(stream.integer(-30, 30), 10) for n, _ in template.inputs},
+                Fraction(stream.choice([-3, -2, 2, 3])))
+
+    return probe(lambda v, _: _judged(template, v, None), own, generic, template.randomized)
+
+
+def circuit_draw(template: CircuitTemplate, stream: Stream, attempts: int = 100
+                 ) -> tuple[CircuitItem, int]:
+    """A discriminating variant of a circuit template and the number of draws it took."""
+
+    def draw() -> Values:
+        return ({n: spec.draw(stream) for n, spec in template.inputs},
+                template.upstream.draw(stream))
+
+    point, tries = search(draw, lambda v, shape: _judged(template, v, shape),
+                          profile_of(template), attempts if template.randomized else 1)
+    return circuit_item(template, point), tries
+
+
+def circuit_item(template: CircuitTemplate, point: CircuitPoint) -> CircuitItem:
+    """The item of ``template`` at an evaluated point."""
+    shown = {name: fmt(value) for name, value in point.inputs.items()}
+    names = list(template.ask)
+    placeholders = {
+        **shown, "circuit": "; ".join(s.line for s in template.circuit.steps),
+        "upstream": fmt(point.upstream), "output": template.circuit.output,
+        "inputs": _and([f"{name} = {text}" for name, text in shown.items()]),
+        "wires": _and(names),
+    }
+    placeholders.setdefault("g", fmt(point.upstream))
+    return CircuitItem(**common(template, fill(template.prompt, placeholders)),  # type: ignore[arg-type]
+                       circuit=template.circuit, ask=template.ask, point=point)
+
+
+def _and(parts: list[str]) -> str:
+    if len(parts) <= 1:
+        return "".join(parts)
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def layout_for(circuit: Circuit, point: CircuitPoint, asked: tuple[str, ...] = (),
+               reveal: bool = True) -> Layout:
+    """The circuit's drawing: every forward value; gradients all shown, or '?' where asked."""
+    values = {n: fmt(v) for n, v in point.values.items()}
+    if reveal:
+        gradients = {n: fmt(v) for n, v in point.gradients.items()}
+    else:
+        gradients = {n: "?" if n in asked else "" for n in circuit.names}
+        gradients[circuit.output] = fmt(point.upstream)
+    steps = [(s.name, s.line, list(s.node.inputs)) for s in circuit.steps]
+    return circuit_layout(list(circuit.inputs), steps, values, gradients)

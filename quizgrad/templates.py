@@ -1,0 +1,213 @@
+"""Question templates and banks as typed, frozen objects (what bank.py builds from YAML)."""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import sympy as sp
+
+from .circuit import Circuit
+from .engine import Node
+from .numeric import Tolerance
+from .rng import Stream
+
+PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
+
+
+@dataclass(frozen=True)
+class NumberSpec:
+    """How a stored value or upstream gradient is chosen: fixed, or drawn at random."""
+
+    kind: str  # "fixed", "int", "decimal", "choice"
+    values: tuple[sp.Rational, ...]
+    places: int = 0
+    nonzero: bool = False
+    exclude: tuple[sp.Rational, ...] = ()
+
+    @property
+    def random(self) -> bool:
+        """Whether draws can differ."""
+        return self.kind != "fixed"
+
+    @functools.cached_property
+    def _grid(self) -> tuple[int, int, int]:
+        scale = 10**self.places
+        return int(sp.ceiling(self.values[0] * scale)), int(sp.floor(self.values[1] * scale)), \
+            scale
+
+    @functools.cached_property
+    def _pool(self) -> tuple[Fraction, ...] | None:
+        """Every allowed value when there are few enough to list (None: draw and reject)."""
+        blocked = {Fraction(int(v.p), int(v.q)) for v in self.exclude}
+        if self.nonzero:
+            blocked.add(Fraction(0))
+        if self.kind in ("fixed", "choice"):
+            values = [Fraction(int(v.p), int(v.q)) for v in self.values]
+        else:
+            low, high, scale = self._grid
+            if high - low > 100_000:
+                return None
+            values = [Fraction(k, scale) for k in range(low, high + 1)]
+        return tuple(v for v in values if v not in blocked)
+
+    def allowed(self, value: sp.Rational | Fraction) -> bool:
+        """Whether ``value`` passes ``nonzero`` and ``exclude``."""
+        return not (self.nonzero and value == 0) and value not in self.exclude
+
+    def draw(self, stream: Stream) -> Fraction:
+        """One value, exactly, uniform over the allowed ones."""
+        pool = self._pool
+        if pool is not None:
+            return pool[0] if len(pool) == 1 else stream.choice(pool)
+        low, high, scale = self._grid
+        for _ in range(1000):
+            value = Fraction(stream.integer(low, high), scale)
+            if self.allowed(value):
+                return value
+        raise ValueError("no allowed value")  # pragma: no cover - validated at load time
+
+    def describe(self) -> str:
+        """A short description for listings, e.g. 'integer in [-9, 9], nonzero'."""
+        if self.kind == "fixed":
+            text = str(self.values[0])
+        elif self.kind == "choice":
+            text = "one of " + ", ".join(str(v) for v in self.values)
+        elif self.kind == "int":
+            text = f"integer in [{self.values[0]}, {self.values[1]}]"
+        else:
+            text = f"{self.places}-place decimal in [{self.values[0]}, {self.values[1]}]"
+        extras = (["nonzero"] if self.nonzero else []) + [f"not {v}" for v in self.exclude]
+        return ", ".join([text, *extras])
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One choice of a multiple-choice template."""
+
+    text: str
+    correct: bool
+    mistake: str | None = None
+    feedback: str | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class SampleAnswer:
+    """A question test: an answer and the verdict and mistakes the judge must give it."""
+
+    answer: Any
+    verdict: str
+    mistakes: tuple[str, ...]
+    line: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class Template:
+    """What every template has."""
+
+    id: str
+    type: str
+    title: str
+    prompt: str
+    explanation: str
+    points: float
+    tolerance: Tolerance
+    tests: tuple[SampleAnswer, ...]
+    bank: str
+    file: str
+    line: int
+
+    @property
+    def where(self) -> str:
+        """file:line of the template."""
+        return f"{self.file}:{self.line}"
+
+    @property
+    def randomized(self) -> bool:
+        """Whether variants of this template can differ."""
+        return False
+
+
+@dataclass(frozen=True, kw_only=True)
+class WireTemplate(Template):
+    """Wire gradients of one node: stored inputs, an upstream gradient, asked wires."""
+
+    node: Node
+    inputs: tuple[tuple[str, NumberSpec], ...]
+    upstream: NumberSpec
+    ask: tuple[str, ...]
+    allow_kinks: bool = False
+
+    @property
+    def randomized(self) -> bool:
+        """Whether any stored value or the upstream gradient is drawn."""
+        return self.upstream.random or any(spec.random for _, spec in self.inputs)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CircuitTemplate(Template):
+    """Gradients in a circuit of several nodes: stored inputs, upstream on the output."""
+
+    circuit: Circuit
+    inputs: tuple[tuple[str, NumberSpec], ...]
+    upstream: NumberSpec
+    ask: tuple[str, ...]
+    allow_kinks: bool = False
+
+    @property
+    def randomized(self) -> bool:
+        """Whether any stored value or the upstream gradient is drawn."""
+        return self.upstream.random or any(spec.random for _, spec in self.inputs)
+
+
+@dataclass(frozen=True, kw_only=True)
+class LocalTemplate(Template):
+    """A local gradient df/dx as a formula; ``let`` names helpers such as s = sigmoid(x)."""
+
+    node: Node
+    wrt: str
+    let: tuple[tuple[str, sp.Expr], ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChoiceTemplate(Template):
+    """Multiple choice; wrong choices may carry the misconception they reveal."""
+
+    choices: tuple[Choice, ...]
+    shuffle: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrueFalseTemplate(Template):
+    """A statement that is true or false; the wrong answer may reveal a misconception."""
+
+    answer: bool
+    mistake: str | None = None
+
+
+@dataclass(frozen=True)
+class Bank:
+    """One bank file: its name, title, where it came from, a content hash, its templates."""
+
+    name: str
+    title: str
+    file: str
+    sha256: str
+    templates: tuple[Template, ...]
+
+
+def fill(prompt: str, values: dict[str, str]) -> str:
+    """Replace ``{name}`` placeholders (already validated) and ``{{``/``}}`` escapes."""
+
+    def replace(match: re.Match[str]) -> str:
+        token = match.group()
+        if token == "{{":
+            return "{"
+        if token == "}}":
+            return "}"
+        return values.get(match.group(1) or "", token)
+
+    return PLACEHOLDER.sub(replace, prompt)
