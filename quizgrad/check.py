@@ -17,6 +17,7 @@ import sympy as sp
 
 from .bank import (
     Bank,
+    CircuitTemplate,
     LocalTemplate,
     SampleAnswer,
     Template,
@@ -25,6 +26,9 @@ from .bank import (
     duplicate_ids,
     load_bank,
 )
+from .circuit import composed, symbols
+from .circuit_items import CircuitItem, circuit_draw
+from .circuit_items import profile_of as circuit_profile
 from .compiled import compile_formula, run
 from .engine import Node, kinks
 from .errors import BankError, ExprError, GradientError, Problem
@@ -75,10 +79,14 @@ class CheckReport:
 
 def central_difference(node: Node, point: dict[sp.Symbol, sp.Expr], name: str) -> sp.Float:
     """(f(x+h) - f(x-h)) / 2h for input ``name`` at ``point``, at high precision."""
-    sym = node.symbol(name)
+    return difference(node.expr, point, node.symbol(name))
+
+
+def difference(expr: sp.Expr, point: dict[sp.Symbol, sp.Expr], sym: sp.Symbol) -> sp.Float:
+    """The central finite difference of ``expr`` in ``sym`` at ``point``, at 60 digits."""
     here = point[sym]
-    plus = node.expr.xreplace({**point, sym: here + STEP})
-    minus = node.expr.xreplace({**point, sym: here - STEP})
+    plus = expr.xreplace({**point, sym: here + STEP})
+    minus = expr.xreplace({**point, sym: here - STEP})
     for value in (plus, minus):
         to_float(value)  # refuses overflow before mpmath is asked for 60 digits
     return ((plus.evalf(DIGITS) - minus.evalf(DIGITS)) / (2 * STEP)).evalf(DIGITS)
@@ -124,7 +132,7 @@ def _report(summary: BankSummary, template: Template, message: str, note: bool =
 
 def _check_template(template: Template, summary: BankSummary, samples: int) -> float:
     """Sample one template, verify its gradients, run its tests; the worst relative error."""
-    if isinstance(template, WireTemplate):
+    if isinstance(template, (WireTemplate, CircuitTemplate)):
         return _check_wire(template, summary, samples if template.randomized else 1)
     worst = _check_local(template, summary, samples) if isinstance(
         template, LocalTemplate) else 0.0
@@ -134,19 +142,23 @@ def _check_template(template: Template, summary: BankSummary, samples: int) -> f
     return worst
 
 
-def _check_wire(template: WireTemplate, summary: BankSummary, samples: int) -> float:
+def _check_wire(template: WireTemplate | CircuitTemplate, summary: BankSummary,
+                samples: int) -> float:
     worst = 0.0
     failures, attempts, last = 0, 0, ""
     for index in range(samples):
         try:
-            item, tries = wire_draw(template, Stream("check", template.id, index))
+            stream = Stream("check", template.id, index)
+            item, tries = (wire_draw(template, stream) if isinstance(template, WireTemplate)
+                           else circuit_draw(template, stream))
         except GradientError as exc:
             failures, last = failures + 1, str(exc)
             continue
         attempts += tries
         summary.samples += 1
         summary.draws += tries
-        worst = max(worst, _verify_wire(template, item, summary))
+        verify = _verify_wire if isinstance(item, WireItem) else _verify_circuit
+        worst = max(worst, verify(template, item, summary))  # type: ignore[arg-type]
         _run_tests(template, item, summary)
     if failures:
         _report(summary, template, f"{failures} of {samples} samples found no usable draw; "
@@ -156,8 +168,10 @@ def _check_wire(template: WireTemplate, summary: BankSummary, samples: int) -> f
     return worst
 
 
-def _discrimination_notes(template: WireTemplate, summary: BankSummary, mean: float) -> None:
-    shape = profile_of(template)
+def _discrimination_notes(template: WireTemplate | CircuitTemplate, summary: BankSummary,
+                          mean: float) -> None:
+    shape = (profile_of(template) if isinstance(template, WireTemplate)
+             else circuit_profile(template))
     if mean > 5:
         _report(summary, template, f"discriminating draws are rare: {mean:.1f} draws per "
                 "variant on average; consider wider or different ranges", note=True)
@@ -189,6 +203,42 @@ def _verify_wire(template: WireTemplate, item: WireItem, summary: BankSummary) -
             _report(summary, template, f"df/d{wire} = {item.point.local[wire]} disagrees with "
                     f"the finite difference {sp.N(approx, 15)} at {item.inputs}")
     return worst
+
+
+def _verify_circuit(template: CircuitTemplate, item: CircuitItem, summary: BankSummary) -> float:
+    """Every gradient of the circuit against a finite difference of the composed output."""
+    if item.point.at_kink:
+        return 0.0
+    circuit, point = item.circuit, item.point
+    names = symbols(circuit)
+    worst = 0.0
+    for name in circuit.names:
+        if name == circuit.output:
+            continue
+        expr = composed(circuit, keep=name)
+        at = {names[n]: _exact(point.values[n]) for n in circuit.names}
+        try:
+            approx = difference(expr, at, names[name]) * _exact(point.upstream)
+        except NumericError as exc:
+            _report(summary, template, f"finite difference failed: the value {exc}")
+            return worst
+        error = relative_error(sp.Float(float(point.gradients[name]), 30)
+                               if isinstance(point.gradients[name], float)
+                               else _exact(point.gradients[name]), approx)
+        summary.derivatives += 1
+        worst = max(worst, error)
+        if error > RELATIVE and abs(approx) > 1e-12:
+            _report(summary, template, f"the gradient of {name} disagrees with the finite "
+                    f"difference {sp.N(approx, 15)} at {dict(point.inputs)}")
+    return worst
+
+
+def _exact(value: object) -> sp.Expr:
+    from fractions import Fraction
+
+    if isinstance(value, Fraction):
+        return sp.Rational(value.numerator, value.denominator)
+    return sp.Float(value, 30)  # type: ignore[arg-type]
 
 
 def _check_local(template: LocalTemplate, summary: BankSummary, samples: int) -> float:
@@ -244,10 +294,12 @@ def _run_tests(template: Template, item: Item, summary: BankSummary) -> None:
 
 def _sample_answer(test: SampleAnswer, item: Item) -> object:
     """The answer a test describes, built for this variant (wire answers are formulas)."""
-    if not isinstance(item, WireItem):
+    if not isinstance(item, (WireItem, CircuitItem)):
         return test.answer
     env: dict[str, object] = {"upstream": item.upstream, "output": item.point.output}
     env.update({"g": item.upstream, "f": item.point.output})
+    if isinstance(item, CircuitItem):
+        env.update({n: v for n, v in item.point.values.items()})
     env.update(item.inputs)
     if isinstance(test.answer, dict):
         return {str(k): _evaluate(v, env) for k, v in test.answer.items()}

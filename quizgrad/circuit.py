@@ -12,6 +12,7 @@ one branch of a fan-out were forgotten (missed-branch).
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from . import expr as ex
 from .compiled import FAILED, Number, Program
 from .engine import Node
 from .errors import ExprError, GradientError
-from .mistakes import G, formulas
+from .mistakes import BY_ID, G, formulas
 from .nodes import FUNCTIONS
 
 _ASSIGN = re.compile(r"^\s*([A-Za-z][A-Za-z0-9_]*)\s*=(?!=)\s*(.+?)\s*$", re.S)
@@ -65,12 +66,32 @@ class Circuit:
         """The steps that use ``name``."""
         return [s for s in self.steps if name in s.node.inputs]
 
+    def ancestors(self, names: Iterable[str]) -> frozenset[str]:
+        """``names`` and every value they are computed from (remembered)."""
+        return _ancestors(self, tuple(names))
+
+    def _ancestors(self, names: tuple[str, ...]) -> frozenset[str]:
+        found, todo = set(), list(names)
+        steps = {s.name: s for s in self.steps}
+        while todo:
+            name = todo.pop()
+            if name not in found:
+                found.add(name)
+                if name in steps:
+                    todo.extend(steps[name].node.inputs)
+        return frozenset(found)
+
     def depth(self) -> dict[str, int]:
         """Each value's column when the circuit is laid out left to right."""
         depth = dict.fromkeys(self.inputs, 0)
         for step in self.steps:
             depth[step.name] = 1 + max((depth[n] for n in step.node.inputs), default=0)
         return depth
+
+
+@functools.lru_cache(maxsize=8192)
+def _ancestors(circuit: Circuit, names: tuple[str, ...]) -> frozenset[str]:
+    return circuit._ancestors(names)
 
 
 def is_circuit(text: str) -> bool:
@@ -154,6 +175,12 @@ class Fault:
     where: str  # the node's line, or the fan-out value for missed-branch
     gradients: dict[str, float]
     excused: bool = False
+    affects: frozenset[str] = frozenset()  # the values whose gradient the fault can change
+
+    # A wire whose contribution the mistake leaves unchanged *by definition* (passing g
+    # through a wire whose local gradient is 1, an exact 0 on a closed gate) cannot be
+    # affected; an accidental equality (x = y on a product) still counts as a change, so
+    # that discrimination can avoid it.
 
 
 @dataclass(frozen=True)
@@ -259,32 +286,67 @@ def _backward(circuit: Circuit, values: dict[str, Number], locals_: dict[str, li
     return gradients, backward
 
 
+def _sensitivities(circuit: Circuit, locals_: dict[str, list[float]]
+                   ) -> dict[str, dict[str, float]]:
+    """J[w][v] = the total derivative of value w with respect to value v (forward mode)."""
+    jacobian: dict[str, dict[str, float]] = {name: {name: 1.0} for name in circuit.inputs}
+    for step in circuit.steps:
+        row: dict[str, float] = {step.name: 1.0}
+        for operand, local in zip(step.node.inputs, locals_[step.name], strict=True):
+            for v, d in jacobian[operand].items():
+                row[v] = row.get(v, 0.0) + local * d
+        jacobian[step.name] = row
+    return jacobian
+
+
 def _faults(circuit: Circuit, values: dict[str, Number], locals_: dict[str, list[Number]],
             gradients: dict[str, Number], upstream: Number) -> Iterable[Fault]:
-    """Every single-fault backward pass: a catalog mistake at one node, or a missed branch."""
+    """Every single fault: a catalog mistake at one node, or a missed branch of a fan-out.
+
+    A fault changes some contributions by delta; by linearity every gradient changes by
+    delta × (the derivative of the changed wire with respect to that value), so no second
+    backward pass is needed.
+    """
+    floats = {name: [float(v) for v in row] for name, row in locals_.items()}
+    jacobian = _sensitivities(circuit, floats)
+    correct = {name: float(v) for name, v in gradients.items()}
+
+    def shifted(deltas: dict[str, float]) -> dict[str, float]:
+        out = dict(correct)
+        for wire, delta in deltas.items():
+            for v, d in jacobian[wire].items():
+                out[v] += delta * d
+        return out
+
     for step in circuit.steps:
         _, fast, layout = _programs(step.node)
-        g = gradients[step.name]
-        env = {**{n: float(values[n]) for n in step.node.inputs}, G.name: float(g)}
+        g = correct[step.name]
+        env = {**{n: float(values[n]) for n in step.node.inputs}, G.name: g}
         out = fast.run(env)
-        by_mistake: dict[str, dict[str, Number]] = {}
+        by_mistake: dict[str, dict[str, float]] = {}
         for wire, mistake, index in layout:
             if out[index] is not FAILED:
                 by_mistake.setdefault(mistake, {}).setdefault(wire, out[index])  # type: ignore[arg-type]
+        locals_here = dict(zip(step.node.inputs, floats[step.name], strict=True))
         for mistake, sent in by_mistake.items():
-            faulty, _ = _backward(circuit, values, locals_, upstream, (step.name, sent))
-            same = all(sent[w] == g * loc for w, loc in zip(step.node.inputs, locals_[step.name],
-                                                         strict=True) if w in sent)
-            yield Fault(mistake, step.line, {n: float(v) for n, v in faulty.items()}, same)
+            blind = BY_ID[mistake].blind_at
+            deltas = {w: p - g * locals_here[w] for w, p in sent.items()}
+            changed = [w for w, p in sent.items()
+                       if not (math.isclose(p, g * locals_here[w], rel_tol=1e-12,
+                                            abs_tol=1e-300)
+                               and (locals_here[w] in blind or p == 0))]
+            yield Fault(mistake, step.line, shifted(deltas), not changed,
+                        circuit.ancestors(changed))
     for name in circuit.names:
         users = circuit.consumers(name)
         if len(users) < 2:
             continue
+        sends = {u.name: correct[u.name] * floats[u.name][u.node.inputs.index(name)]
+                 for u in users}
         for user in users:
-            faulty, _ = _backward(circuit, values, locals_, upstream,
-                                  keep_only=(name, user.name))
+            delta = sends[user.name] - correct[name]
             yield Fault("missed-branch", f"{name} (only the path through {user.name})",
-                        {n: float(v) for n, v in faulty.items()})
+                        shifted({name: delta}), affects=circuit.ancestors([name]))
 
 
 def local_text(step: Step, wire: str) -> str:

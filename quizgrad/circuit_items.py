@@ -86,7 +86,7 @@ def assess_point(point: CircuitPoint, ask: tuple[str, ...], tolerance: Tolerance
     """The coincidences among single faults at one evaluated point."""
     correct = {name: float(point.gradients[name]) for name in ask}
     predictions = {name: [(f"{f.mistake}@{f.where}", f.gradients[name], f.excused)
-                          for f in point.faults] for name in ask}
+                          for f in point.faults if name in f.affects] for name in ask}
     return assess_faults(correct, predictions, tolerance, structural)
 
 
@@ -116,7 +116,8 @@ def profile_of(template: CircuitTemplate) -> Profile:
         return ({n: Fraction(stream.integer(-30, 30), 10) for n, _ in template.inputs},
                 Fraction(stream.choice([-3, -2, 2, 3])))
 
-    return probe(lambda v, _: _judged(template, v, None), own, generic, template.randomized)
+    return probe(lambda v, _: _judged(template, v, None), own, generic, template.randomized,
+                 pair_quantile=1.0)
 
 
 def circuit_draw(template: CircuitTemplate, stream: Stream, attempts: int = 100

@@ -108,12 +108,15 @@ def assess(point: Point, ask: tuple[str, ...], tolerance: Tolerance,
     return Assessment(frozenset(right), frozenset(pairs), frozenset(excused))
 
 
-def profile(assessments: list[Assessment], generic: list[Assessment]) -> Profile:
+def profile(assessments: list[Assessment], generic: list[Assessment],
+            pair_quantile: float = 0.0) -> Profile:
     """A template's profile from its own probe draws and from generic ones of the same node.
 
     A coincidence with the right answer is structural only when it holds at generic points
     too (it is the node's nature, as g * f on exp); one that holds on all of the template's
     draws but not generically is the ranges' fault, and such a template cannot be drawn.
+    Draws are later held to the pair count at ``pair_quantile`` of the probes (0: the best
+    one seen; circuits, with dozens of single faults, use the median).
     """
     if not assessments:
         return Profile(frozenset(), frozenset(), 0, 0)
@@ -123,8 +126,8 @@ def profile(assessments: list[Assessment], generic: list[Assessment]) -> Profile
     by_definition = functools.reduce(
         frozenset.intersection, (a.excused for a in generic)) if generic else frozenset()
     partial = Profile(always_right, always_paired, 0, len(assessments))
-    usable = [partial.score(a) for a in assessments if partial.score(a)[0] == 0]
-    best = min((pairs for _, pairs in usable), default=0)
+    usable = sorted(pairs for right, pairs in map(partial.score, assessments) if right == 0)
+    best = usable[int(pair_quantile * (len(usable) - 1))] if usable else 0
     return Profile(always_right, always_paired, best, len(assessments), by_definition)
 
 
@@ -158,7 +161,8 @@ def search(draw: Callable[[], Values], judge: Callable[[Values, Profile], Judged
 
 
 def probe(judge: Callable[[Values, Profile | None], Judged[T]], own: Callable[[], Values],
-          generic: Callable[[], Values], randomized: bool) -> Profile:
+          generic: Callable[[], Values], randomized: bool, pair_quantile: float = 0.0
+          ) -> Profile:
     """A template's profile from probe draws: its own (when randomized) and generic ones."""
 
     def probes(draw: Callable[[], Values]) -> list[Assessment]:
@@ -172,7 +176,7 @@ def probe(judge: Callable[[Values, Profile | None], Judged[T]], own: Callable[[]
         return found
 
     mine = probes(own) if randomized else []
-    return profile(mine or probes(generic), probes(generic))
+    return profile(mine or probes(generic), probes(generic), pair_quantile)
 
 
 def assess_faults(correct: dict[str, float], predictions: dict[str, list[tuple[str, float, bool]]],
@@ -182,13 +186,15 @@ def assess_faults(correct: dict[str, float], predictions: dict[str, list[tuple[s
     right: set[Coincidence] = set()
     excused: set[Coincidence] = set()
     pairs: set[Pair] = set()
+    rel, floor = tolerance.relative * (1 + 1e-9), tolerance.absolute * (1 + 1e-9)
     for wire, found in predictions.items():
         target = correct[wire]
+        width = max(rel * abs(target), floor)
         distinct = []
         for label, value, by_definition in found:
             if by_definition or (target == 0 and value == 0):
                 excused.add((wire, label))
-            elif tolerance.accepts(value, target):
+            elif abs(value - target) <= width:
                 right.add((wire, label))
                 if structural is not None and (wire, label) not in structural:
                     return Assessment(frozenset(right), frozenset(), frozenset(excused), False)
@@ -197,7 +203,7 @@ def assess_faults(correct: dict[str, float], predictions: dict[str, list[tuple[s
         distinct.sort()
         for i, (a, first) in enumerate(distinct):
             for b, second in distinct[i + 1:]:
-                if not (tolerance.accepts(a, b) or tolerance.accepts(b, a)):
+                if b - a > max(rel * max(abs(a), abs(b)), floor):
                     break
                 if first.split("@")[0] != second.split("@")[0]:
                     pairs.add((wire, *sorted((first, second))))  # type: ignore[arg-type]

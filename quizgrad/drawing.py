@@ -260,12 +260,11 @@ def layout_lines(layout: Layout) -> list[list[Segment]]:
                 style[label.y][x] = label.style
     lines = []
     for row, kinds in zip(grid, style, strict=True):
-        segments: list[Segment] = []
-        for ch, kind in zip(row, kinds, strict=True):
-            if segments and segments[-1].style == kind:
-                segments[-1] = Segment(segments[-1].text + ch, kind)
-            else:
-                segments.append(Segment(ch, kind))
+        text, segments, start = "".join(row), [], 0
+        for kind, run in itertools.groupby(kinds):
+            length = sum(1 for _ in run)
+            segments.append(Segment(text[start:start + length], kind))
+            start += length
         lines.append(_strip(segments))
     while lines and not "".join(s.text for s in lines[-1]).strip():
         lines.pop()

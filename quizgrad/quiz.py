@@ -11,10 +11,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .bank import Template, WireTemplate
+from .bank import Template
+from .circuit_items import CircuitItem
 from .errors import GradientError
 from .feedback import item_feedback
-from .items import LETTERS, ChoiceItem, Item, LocalItem, TrueFalseItem, WireItem, draw, wire_draw
+from .items import LETTERS, ChoiceItem, Item, LocalItem, TrueFalseItem, WireItem, draw
 from .judge import CORRECT, Judgement, judge
 from .response import read_boolean, read_choice, read_formula, read_number
 from .rng import Stream
@@ -108,20 +109,18 @@ class Session:
 
     def redraw(self, template: Template | None, item: Item, round_: int) -> Item:
         """A new variant of a missed item (the same item when it cannot vary)."""
-        if isinstance(template, WireTemplate) and template.randomized:
-            try:
-                return wire_draw(template, Stream(self.seed, template.id, "practice", round_))[0]
-            except GradientError:
-                return item
-        if template is not None:
+        if template is None:
+            return item
+        try:
             return draw(template, Stream(self.seed, template.id, "practice", round_))
-        return item
+        except GradientError:
+            return item
 
     def ask(self, number: int, total: int, item: Item, attempt: int = 0) -> Judgement | None:
         """Ask one item; None when the student quits or input ends."""
         self.io.item(number, total, item)
         answer: Any
-        if isinstance(item, WireItem) and len(item.ask) > 1:
+        if isinstance(item, (WireItem, CircuitItem)) and len(item.ask) > 1:
             answer = {}
             for wire in item.ask:
                 raw = self.line(item, f"wire {wire}")
@@ -132,7 +131,8 @@ class Session:
                     break
                 answer[wire] = raw
         else:
-            label = f"wire {item.ask[0]}" if isinstance(item, WireItem) else _label(item)
+            label = (f"wire {item.ask[0]}" if isinstance(item, (WireItem, CircuitItem))
+                     else _label(item))
             raw = self.line(item, label)
             if raw is None:
                 return None
@@ -188,7 +188,7 @@ def unreadable(item: Item, raw: str) -> str | None:
     """Why ``raw`` cannot be read as an answer to ``item`` (None when it can, or is empty)."""
     if not raw.strip():
         return "Type an answer (or skip)"
-    if isinstance(item, WireItem):
+    if isinstance(item, (WireItem, CircuitItem)):
         reading = read_number(raw)
     elif isinstance(item, LocalItem):
         reading = read_formula(raw, item.names)
@@ -209,6 +209,9 @@ def hint(item: Item) -> str:
         parts = [f"df/d{w} = {item.plan.local_text[w]}" for w in item.ask]
         return (f"The local gradient: {'; '.join(parts)}. Evaluate it at the stored inputs and "
                 f"multiply by the upstream gradient {_number(item.upstream)}.")
+    if isinstance(item, CircuitItem):
+        return ("Go backwards node by node: each node multiplies the gradient it receives by its "
+                "local gradients, and a value that feeds several nodes adds up what they send.")
     if isinstance(item, LocalItem):
         names = ", ".join(name for name, _ in item.let)
         extra = f" You may write {names}." if names else ""
@@ -240,18 +243,13 @@ def _expected(judgement: Judgement) -> str:
 
 def quiz_items(templates: Sequence[Template], seed: str) -> list[Item]:
     """One variant of each template, drawn from ``seed``."""
-    items = []
-    for template in templates:
-        stream = Stream(seed, template.id, "quiz")
-        items.append(wire_draw(template, stream)[0] if isinstance(template, WireTemplate)
-                     else draw(template, stream))
-    return items
+    return [draw(template, Stream(seed, template.id, "quiz")) for template in templates]
 
 
 def default_templates(templates: Sequence[Template], count: int, seed: str) -> list[Template]:
     """The seed page's questions first, then ``count`` randomized node items chosen by seed."""
     seed_page = [t for t in templates if t.bank == "seed"]
-    others = [t for t in templates if t.bank != "seed" and isinstance(t, WireTemplate)
+    others = [t for t in templates if t.bank != "seed" and t.type in ("wire", "circuit")
               and t.randomized]
     chosen = Stream(seed, "choose").shuffled(others)[:count]
     return seed_page + sorted(chosen, key=others.index)

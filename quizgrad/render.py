@@ -298,6 +298,8 @@ class TerminalQuiz:
 
     def item(self, number: int, total: int, item: Item) -> None:
         """The item's prompt and, for a node, its circuit with the asked wires marked."""
+        from .circuit_items import CircuitItem, layout_for
+        from .drawing import layout_lines
         from .items import LETTERS, ChoiceItem, WireItem
         from .numeric import fmt
 
@@ -310,6 +312,9 @@ class TerminalQuiz:
                       for n, v in item.inputs.items()]
             self.out.print(draw_node(item.node.text, labels, fmt(item.point.output),
                                      fmt(item.upstream)), no_wrap=True, crop=True)
+        if isinstance(item, CircuitItem):
+            drawing = layout_lines(layout_for(item.circuit, item.point, item.ask, reveal=False))
+            self.out.print(styled(drawing), no_wrap=True, crop=True)
         if isinstance(item, ChoiceItem):
             for index, choice in enumerate(item.choices):
                 self.out.print(f"  ({LETTERS[index]}) {choice.text}")
@@ -321,6 +326,8 @@ class TerminalQuiz:
 
     def verdict(self, item: Item, judgement: Judgement, lines: list[str]) -> None:
         """Right or wrong (and which mistake), then the circuit with every gradient."""
+        from .circuit_items import CircuitItem, layout_for
+        from .drawing import layout_lines
         from .items import WireItem
         from .numeric import fmt
 
@@ -336,6 +343,9 @@ class TerminalQuiz:
             labels = [WireLabel(n, fmt(v), fmt(gradients[n])) for n, v in item.inputs.items()]
             self.out.print(draw_node(item.node.text, labels, fmt(item.point.output),
                                      fmt(item.upstream)), no_wrap=True, crop=True)
+        if isinstance(item, CircuitItem):
+            drawing = layout_lines(layout_for(item.circuit, item.point))
+            self.out.print(styled(drawing), no_wrap=True, crop=True)
 
     def summary(self, rows: list[Row], points: float, max_points: float) -> None:
         """The closing table and the score."""

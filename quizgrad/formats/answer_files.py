@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from ..circuit_items import CircuitItem
 from ..items import LETTERS, ChoiceItem, Item, LocalItem, TrueFalseItem, WireItem
 from ..keyfile import KeyVariant
 
@@ -36,10 +37,10 @@ def answer_template(variant: KeyVariant, seed: str) -> str:
     for number, item in enumerate(variant.items, start=1):
         lines.append(_comment(item, number))
         key = _key(item.id)
-        if isinstance(item, WireItem) and len(item.ask) > 1:
+        if isinstance(item, (WireItem, CircuitItem)) and len(item.ask) > 1:
             lines.append(f"  {key}:")
             lines.extend(f"    {_key(w)}:    # the gradient on wire {w}" for w in item.ask)
-        elif isinstance(item, WireItem):
+        elif isinstance(item, (WireItem, CircuitItem)):
             lines.append(f"  {key}:    # the gradient on wire {item.ask[0]}")
         elif isinstance(item, LocalItem):
             helpers = ", ".join(n for n, _ in item.let)

@@ -5,6 +5,7 @@ Worded like the terminal quiz (see :mod:`quizgrad.feedback`).
 
 from __future__ import annotations
 
+from ..circuit_items import CircuitItem
 from ..feedback import item_feedback, solution
 from ..grade import GRADED, StudentResult
 from ..items import Item, WireItem
@@ -17,7 +18,7 @@ MARK = {"correct": "correct", "wrong": "wrong", "invalid": "could not be read",
 
 
 def _answer(item: Item, result_parts: list[tuple[str | None, str]]) -> str:
-    if isinstance(item, WireItem) and len(item.ask) > 1:
+    if isinstance(item, (WireItem, CircuitItem)) and len(item.ask) > 1:
         return ", ".join(f"{wire}: {given or '—'}" for wire, given in result_parts if wire)
     return (result_parts[0][1] if result_parts else "") or "—"
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from html import escape
 
-from ..drawing import WireLabel, circuit, plain
+from ..circuit_items import CircuitItem, layout_for
+from ..drawing import Layout, WireLabel, circuit, layout_lines, plain
 from ..items import LETTERS, ChoiceItem, Item, LocalItem, TrueFalseItem, WireItem
 from ..keyfile import KeyVariant
 from ..numeric import fmt
@@ -65,6 +66,11 @@ def _markdown_lines(item: Item) -> str:
                                 fmt(item.upstream)))
         lines += ["```text", drawing, "```", ""]
         lines += [f"- wire {w}: ______" for w in item.ask]
+    elif isinstance(item, CircuitItem):
+        drawing = plain(layout_lines(layout_for(item.circuit, item.point, item.ask,
+                                                reveal=False)))
+        lines += ["```text", drawing, "```", ""]
+        lines += [f"- gradient at {name}: ______" for name in item.ask]
     elif isinstance(item, LocalItem):
         helpers = ", ".join(name for name, _ in item.let)
         lines.append(f"- df/d{item.wrt} = ______" + (f" (you may use {helpers})"
@@ -153,6 +159,38 @@ def node_svg(item: WireItem) -> str:
     return "".join(parts)
 
 
+CELL_W, CELL_H = 7.8, 17.0
+
+
+def layout_svg(layout: Layout, title: str) -> str:
+    """A circuit layout (see :func:`quizgrad.drawing.circuit_layout`) as an inline SVG."""
+    width, height = layout.width * CELL_W, layout.height * CELL_H
+
+    def px(x: float, y: float) -> str:
+        return f"{x * CELL_W + CELL_W / 2:.1f},{y * CELL_H + CELL_H / 2:.1f}"
+
+    parts = [f'<svg class="circuit" xmlns="http://www.w3.org/2000/svg" role="img" '
+             f'width="{width:.0f}" height="{height:.0f}" viewBox="0 0 {width:.0f} {height:.0f}" '
+             f'aria-label="{escape("Circuit " + title)}">']
+    for wire in layout.wires:
+        points = " ".join(px(x, y) for x, y in wire)
+        parts.append(f'<polyline points="{points}" fill="none" stroke="#444" '
+                     'stroke-width="1.5"/>')
+    for box in layout.boxes:
+        x, y = box.x * CELL_W + CELL_W / 2, box.y * CELL_H + CELL_H / 2
+        w, h = (box.width - 1) * CELL_W, (box.height - 1) * CELL_H
+        parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" rx="8" '
+                     'fill="#f4f4f4" stroke="#222" stroke-width="1.5"/>')
+        parts.append(f'<text class="node-text" x="{x + w / 2:.1f}" '
+                     f'y="{(box.y + box.height // 2) * CELL_H + CELL_H * 0.8:.1f}" '
+                     f'text-anchor="middle">{escape(box.text.strip())}</text>')
+    for label in layout.labels:
+        parts.append(f'<text class="{label.style}" x="{label.x * CELL_W:.1f}" '
+                     f'y="{label.y * CELL_H + CELL_H * 0.8:.1f}">{escape(label.text)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
 def _description(item: WireItem) -> str:
     stored = ", ".join(f"{n} = {fmt(v)}" for n, v in item.inputs.items())
     return (f"Node f = {item.node.text} with stored inputs {stored}, forward value "
@@ -164,6 +202,11 @@ def _answers(item: Item) -> str:
 
 
 def _answers_html(item: Item) -> str:
+    if isinstance(item, CircuitItem):
+        rows = "".join(f'<li>gradient at {escape(w)}: <span class="blank"></span></li>'
+                       for w in item.ask)
+        layout = layout_for(item.circuit, item.point, item.ask, reveal=False)
+        return f'{layout_svg(layout, item.circuit.text)}<ul class="answers">{rows}</ul>'
     if isinstance(item, WireItem):
         rows = "".join(f'<li>wire {escape(w)}: <span class="blank"></span></li>'
                        for w in item.ask)
