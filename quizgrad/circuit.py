@@ -12,11 +12,11 @@ one branch of a fan-out were forgotten (missed-branch).
 from __future__ import annotations
 
 import functools
-import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import NamedTuple
 
 import sympy as sp
 
@@ -52,6 +52,10 @@ class Circuit:
     inputs: tuple[str, ...]
     steps: tuple[Step, ...]
 
+    def __hash__(self) -> int:
+        """The text and inputs determine the steps: hashing them is enough, and cheap."""
+        return hash((self.text, self.inputs))
+
     @property
     def output(self) -> str:
         """The name of the output value."""
@@ -68,18 +72,23 @@ class Circuit:
 
     def ancestors(self, names: Iterable[str]) -> frozenset[str]:
         """``names`` and every value they are computed from (remembered)."""
-        return _ancestors(self, tuple(names))
+        key = tuple(names)
+        found = self._unions.get(key)
+        if found is None:
+            found = self._unions[key] = frozenset().union(*(self._lineage[n] for n in key))
+        return found
 
-    def _ancestors(self, names: tuple[str, ...]) -> frozenset[str]:
-        found, todo = set(), list(names)
-        steps = {s.name: s for s in self.steps}
-        while todo:
-            name = todo.pop()
-            if name not in found:
-                found.add(name)
-                if name in steps:
-                    todo.extend(steps[name].node.inputs)
-        return frozenset(found)
+    @functools.cached_property
+    def _unions(self) -> dict[tuple[str, ...], frozenset[str]]:
+        return {}
+
+    @functools.cached_property
+    def _lineage(self) -> dict[str, frozenset[str]]:
+        lineage = {name: frozenset({name}) for name in self.inputs}
+        for step in self.steps:
+            lineage[step.name] = frozenset({step.name}).union(
+                *(lineage[name] for name in step.node.inputs))
+        return lineage
 
     def depth(self) -> dict[str, int]:
         """Each value's column when the circuit is laid out left to right."""
@@ -87,11 +96,6 @@ class Circuit:
         for step in self.steps:
             depth[step.name] = 1 + max((depth[n] for n in step.node.inputs), default=0)
         return depth
-
-
-@functools.lru_cache(maxsize=8192)
-def _ancestors(circuit: Circuit, names: tuple[str, ...]) -> frozenset[str]:
-    return circuit._ancestors(names)
 
 
 def is_circuit(text: str) -> bool:
@@ -167,20 +171,42 @@ class BackStep:
     wires: tuple[Contribution, ...]
 
 
-@dataclass(frozen=True)
-class Fault:
-    """A single mistake somewhere in the backward pass, and the gradients it leads to."""
+@dataclass(frozen=True, eq=False)
+class Sensitivity:
+    """The right gradients of a point and J[w][v], the derivative of value w by value v."""
+
+    correct: dict[str, float]
+    jacobian: dict[str, dict[str, float]]
+
+
+class Fault(NamedTuple):
+    """A single mistake somewhere in the backward pass, and the gradients it leads to.
+
+    A fault changes the gradient sent along some wires by ``deltas``; the backward pass is
+    linear in what flows back, so every value's gradient moves by delta × (the derivative
+    of the wire's value by that value), found on demand rather than by a second pass.
+    """
 
     mistake: str
     where: str  # the node's line, or the fan-out value for missed-branch
-    gradients: dict[str, float]
-    excused: bool = False
-    affects: frozenset[str] = frozenset()  # the values whose gradient the fault can change
+    label: str  # 'mistake@where', the fault's name in keys and reports
+    deltas: tuple[tuple[str, float], ...]
+    sensitivity: Sensitivity
+    affects: frozenset[str]  # the values whose gradient the fault can change
 
     # A wire whose contribution the mistake leaves unchanged *by definition* (passing g
     # through a wire whose local gradient is 1, an exact 0 on a closed gate) cannot be
-    # affected; an accidental equality (x = y on a product) still counts as a change, so
-    # that discrimination can avoid it.
+    # affected, and a fault that changes nothing so is not listed at all; an accidental
+    # equality (x = y on a product) still counts as a change, so that discrimination can
+    # avoid it.
+
+    def gradient(self, name: str) -> float:
+        """The gradient of ``name`` that this fault leads to."""
+        value = self.sensitivity.correct[name]
+        jacobian = self.sensitivity.jacobian
+        for wire, delta in self.deltas:
+            value += delta * jacobian[wire].get(name, 0.0)
+        return value
 
 
 @dataclass(frozen=True)
@@ -201,23 +227,46 @@ class CircuitPoint:
         """The value of the last assignment."""
         return self.values[self.circuit.output]
 
+    def predictions(self, name: str) -> tuple[tuple[Fault, float], ...]:
+        """Each fault that can change the gradient of ``name``, with the value it gives there."""
+        found = self._predictions.get(name)
+        if found is None:
+            found = self._predictions[name] = tuple(
+                (f, f.gradient(name)) for f in self.faults if name in f.affects)
+        return found
+
+    @functools.cached_property
+    def _predictions(self) -> dict[str, tuple[tuple[Fault, float], ...]]:
+        return {}
+
+
+Group = tuple[str, frozenset[int], tuple[tuple[int, str, tuple[int, ...]], ...]]
+
 
 @functools.lru_cache(maxsize=2048)
-def _programs(node: Node) -> tuple[Program, Program, tuple[tuple[str, str, int], ...]]:
-    """Per node: exact program (value, locals), fast program of every mistake prediction."""
+def _programs(node: Node) -> tuple[Program, Program, Program | None, tuple[Group, ...]]:
+    """Per node: exact (value, locals), fast (every mistake prediction), kinks (or None).
+
+    The groups say where each mistake's predictions sit among the fast program's outputs:
+    (mistake, its blind spots, ((input position, wire, output indices), ...)).
+    """
+    from .nodes import kink_arguments
+
     exact = Program([node.expr, *(node.local(w) for w in node.inputs)], exact=True)
     found = formulas(node, node.inputs)
-    layout, exprs = [], []
+    exprs: list[sp.Expr] = []
+    where: dict[str, dict[str, list[int]]] = {}
     for wire in node.inputs:
         for mistake, predictions in found[wire].items():
             for prediction in predictions:
-                layout.append((wire, mistake, len(exprs)))
+                where.setdefault(mistake, {}).setdefault(wire, []).append(len(exprs))
                 exprs.append(prediction.value)
-    from .nodes import kink_arguments
-
+    groups = tuple((mistake, BY_ID[mistake].blind_at,
+                    tuple((node.inputs.index(w), w, tuple(ix)) for w, ix in wires.items()))
+                   for mistake, wires in where.items())
     kinks = kink_arguments(node.expr)
-    fast = Program([*exprs, *kinks], exact=False)
-    return exact, fast, tuple(layout)
+    return (exact, Program(exprs, exact=False),
+            Program(kinks, exact=False) if kinks else None, groups)
 
 
 def evaluate(circuit: Circuit, inputs: Mapping[str, Fraction], upstream: Fraction,
@@ -227,7 +276,7 @@ def evaluate(circuit: Circuit, inputs: Mapping[str, Fraction], upstream: Fractio
     locals_: dict[str, list[Number]] = {}
     at_kink = False
     for step in circuit.steps:
-        exact, fast, layout = _programs(step.node)
+        exact, _, kinks, _ = _programs(step.node)
         env = {n: values[n] for n in step.node.inputs}
         out = exact.run(env)
         if any(v is FAILED for v in out):
@@ -236,9 +285,10 @@ def evaluate(circuit: Circuit, inputs: Mapping[str, Fraction], upstream: Fractio
                                 f"{_where(env)}")
         values[step.name] = out[0]  # type: ignore[assignment]
         locals_[step.name] = out[1:]  # type: ignore[assignment]
-        kinks = fast.run({**{n: float(v) for n, v in env.items()}, G.name: 1.0})[len(layout):]
-        at_kink = at_kink or any(k is FAILED or abs(k) < 1e-12 for k in kinks)  # type: ignore[arg-type]
-    gradients, backward = _backward(circuit, values, locals_, upstream)
+        if kinks is not None:
+            at = kinks.run({n: float(v) for n, v in env.items()})
+            at_kink = at_kink or any(k is FAILED or abs(k) < 1e-12 for k in at)  # type: ignore[arg-type]
+    gradients, backward = _backward(circuit, locals_, upstream)
     faults = tuple(_faults(circuit, values, locals_, gradients, upstream)) if diagnose else ()
     return CircuitPoint(circuit, dict(inputs), upstream, values, gradients, tuple(backward),
                         faults, at_kink)
@@ -250,39 +300,20 @@ def _where(env: Mapping[str, Number]) -> str:
     return ", ".join(f"{n} = {fmt(v)}" for n, v in env.items())
 
 
-def _backward(circuit: Circuit, values: dict[str, Number], locals_: dict[str, list[Number]],
-              upstream: Number, override: tuple[str, dict[str, Number]] | None = None,
-              keep_only: tuple[str, str] | None = None
+def _backward(circuit: Circuit, locals_: dict[str, list[Number]], upstream: Number
               ) -> tuple[dict[str, Number], list[BackStep]]:
-    """Gradients of every value, and the backward steps.
-
-    ``override`` replaces one step's contributions (a fault at that node); ``keep_only`` =
-    (value, step) keeps only that step's contribution to the value (a missed branch).
-    """
+    """Gradients of every value, and the backward steps, node by node from the output."""
     gradients: dict[str, Number] = dict.fromkeys(circuit.names, Fraction(0))
     gradients[circuit.output] = upstream
     backward = []
-    received: dict[str, list[tuple[str, Number]]] = {n: [] for n in circuit.names}
     for step in reversed(circuit.steps):
-        incoming = received[step.name]
-        if keep_only and keep_only[0] == step.name:
-            incoming = [(s, v) for s, v in incoming if s == keep_only[1]]
-        g = upstream if step.name == circuit.output else sum((v for _, v in incoming),
-                                                             Fraction(0))
-        gradients[step.name] = g
+        g = gradients[step.name]
         wires = []
         for wire, local in zip(step.node.inputs, locals_[step.name], strict=True):
             sent = g * local
-            if override and override[0] == step.name and wire in override[1]:
-                sent = override[1][wire]
-            received[wire].append((step.name, sent))
+            gradients[wire] += sent  # fan-out: contributions add up
             wires.append(Contribution(wire, local, sent))
         backward.append(BackStep(step, g, tuple(wires)))
-    for name in circuit.inputs:
-        incoming = received[name]
-        if keep_only and keep_only[0] == name:
-            incoming = [(s, v) for s, v in incoming if s == keep_only[1]]
-        gradients[name] = sum((v for _, v in incoming), Fraction(0))
     return gradients, backward
 
 
@@ -308,45 +339,40 @@ def _faults(circuit: Circuit, values: dict[str, Number], locals_: dict[str, list
     backward pass is needed.
     """
     floats = {name: [float(v) for v in row] for name, row in locals_.items()}
-    jacobian = _sensitivities(circuit, floats)
-    correct = {name: float(v) for name, v in gradients.items()}
-
-    def shifted(deltas: dict[str, float]) -> dict[str, float]:
-        out = dict(correct)
-        for wire, delta in deltas.items():
-            for v, d in jacobian[wire].items():
-                out[v] += delta * d
-        return out
-
+    sensitivity = Sensitivity({name: float(v) for name, v in gradients.items()},
+                              _sensitivities(circuit, floats))
+    correct = sensitivity.correct
     for step in circuit.steps:
-        _, fast, layout = _programs(step.node)
+        _, fast, _, groups = _programs(step.node)
         g = correct[step.name]
-        env = {**{n: float(values[n]) for n in step.node.inputs}, G.name: g}
-        out = fast.run(env)
-        by_mistake: dict[str, dict[str, float]] = {}
-        for wire, mistake, index in layout:
-            if out[index] is not FAILED:
-                by_mistake.setdefault(mistake, {}).setdefault(wire, out[index])  # type: ignore[arg-type]
-        locals_here = dict(zip(step.node.inputs, floats[step.name], strict=True))
-        for mistake, sent in by_mistake.items():
-            blind = BY_ID[mistake].blind_at
-            deltas = {w: p - g * locals_here[w] for w, p in sent.items()}
-            changed = [w for w, p in sent.items()
-                       if not (math.isclose(p, g * locals_here[w], rel_tol=1e-12,
-                                            abs_tol=1e-300)
-                               and (locals_here[w] in blind or p == 0))]
-            yield Fault(mistake, step.line, shifted(deltas), not changed,
-                        circuit.ancestors(changed))
+        out = fast.run({**{n: float(values[n]) for n in step.node.inputs}, G.name: g})
+        local = floats[step.name]
+        right = [g * d for d in local]
+        line = step.line
+        for mistake, blind, wires in groups:
+            deltas, changed = [], []
+            for position, wire, indices in wires:
+                sent = next((out[i] for i in indices if out[i] is not FAILED), None)
+                if sent is None:
+                    continue
+                due = right[position]
+                deltas.append((wire, sent - due))  # type: ignore[operator]
+                same = abs(sent - due) <= 1e-12 * max(abs(sent), abs(due))  # type: ignore[operator, arg-type]
+                if not (same and (local[position] in blind or sent == 0)):
+                    changed.append(wire)
+            if changed:  # else the mistake is right here by its definition: nothing to see
+                yield Fault(mistake, line, f"{mistake}@{line}", tuple(deltas), sensitivity,
+                            circuit.ancestors(changed))
     for name in circuit.names:
         users = circuit.consumers(name)
         if len(users) < 2:
             continue
-        sends = {u.name: correct[u.name] * floats[u.name][u.node.inputs.index(name)]
-                 for u in users}
         for user in users:
-            delta = sends[user.name] - correct[name]
-            yield Fault("missed-branch", f"{name} (only the path through {user.name})",
-                        shifted({name: delta}), affects=circuit.ancestors([name]))
+            sent = correct[user.name] * floats[user.name][user.node.inputs.index(name)]
+            where = f"{name} (only the path through {user.name})"
+            yield Fault("missed-branch", where, f"missed-branch@{where}",
+                        ((name, sent - correct[name]),), sensitivity,
+                        circuit.ancestors([name]))
 
 
 def local_text(step: Step, wire: str) -> str:

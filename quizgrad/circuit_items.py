@@ -57,8 +57,7 @@ class CircuitItem(Item):
         """(mistake, where) of every single fault that predicts ``given`` on ``name``."""
         target = float(self.point.gradients[name])
         found: list[tuple[str, str]] = []
-        for fault in self.point.faults:
-            value = fault.gradients[name]
+        for fault, value in self.point.predictions(name):
             if (self.tolerance.accepts(given, value) and not self.tolerance.accepts(value, target)
                     and (fault.mistake, fault.where) not in found):
                 found.append((fault.mistake, fault.where))
@@ -70,23 +69,31 @@ class CircuitItem(Item):
         from .compiled import exact_text
         from .mistakes import G
 
+        value = self.point.gradients[name]
+        if isinstance(value, Fraction):
+            return str(value)
         env = {**self.point.inputs, G.name: self.point.upstream}
-        return exact_text(gradient_formulas(self.circuit)[name], env,
-                          self.point.gradients[name])
+        return exact_text(gradient_formulas(self.circuit)[name], env, value)
 
     def mistake_values(self, name: str) -> dict[str, float]:
         """'mistake@where' -> predicted gradient of ``name``, where it differs from the answer."""
         target = float(self.point.gradients[name])
-        return {f"{f.mistake}@{f.where}": f.gradients[name] for f in self.point.faults
-                if not self.tolerance.accepts(f.gradients[name], target)}
+        width = self.tolerance.width(target) * (1 + 1e-9)
+        return {fault.label: value for fault, value in self.point.predictions(name)
+                if abs(value - target) > width}
+
+    @functools.cached_property
+    def blank_layout(self) -> Layout:
+        """The drawing a student sees: every forward value, '?' under each asked gradient."""
+        return layout_for(self.circuit, self.point, self.ask, reveal=False)
 
 
 def assess_point(point: CircuitPoint, ask: tuple[str, ...], tolerance: Tolerance,
                  structural: frozenset[tuple[str, str]] | None = None) -> Assessment:
     """The coincidences among single faults at one evaluated point."""
     correct = {name: float(point.gradients[name]) for name in ask}
-    predictions = {name: [(f"{f.mistake}@{f.where}", f.gradients[name], f.excused)
-                          for f in point.faults if name in f.affects] for name in ask}
+    predictions = {name: [(f.label, value, False) for f, value in point.predictions(name)]
+                   for name in ask}
     return assess_faults(correct, predictions, tolerance, structural)
 
 

@@ -13,7 +13,9 @@ gradient arrives on the output wire from the right::
 
 from __future__ import annotations
 
+import functools
 import itertools
+import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -103,7 +105,11 @@ class Box:
     y: int
     width: int
     height: int
-    ports: dict[str, int]
+    ports: tuple[tuple[str, int], ...]  # (source, row) for each input port, top to bottom
+
+    def port(self, name: str) -> int | None:
+        """The row where ``name``'s wire enters, if it does."""
+        return next((row for source, row in self.ports if source == name), None)
 
     @property
     def out(self) -> tuple[int, int]:
@@ -139,6 +145,24 @@ def circuit_layout(inputs: list[str], steps: list[tuple[str, str, list[str]]],
     Values ride above each wire and gradients below it, as in the CS231n notes; a wire that
     skips a column runs in a lane under the boxes.
     """
+    names = [*inputs, *(s[0] for s in steps)]
+    gap = max(max(len(f"{n} = {values.get(n, '')}"), len(f"← {gradients.get(n, '')}"))
+              for n in names) + 6
+    boxes, wires, anchors, width, height = _geometry(
+        tuple(inputs), tuple((n, line, tuple(ops)) for n, line, ops in steps), gap)
+    labels = []
+    for name, (x, y) in anchors:
+        labels.append(Label(x, y - 1, f"{name} = {values.get(name, '')}", "value"))
+        if gradients.get(name):
+            labels.append(Label(x, y + 1, f"← {gradients[name]}", "gradient"))
+    return Layout(boxes, wires, tuple(labels), width, height)
+
+
+@functools.lru_cache(maxsize=512)
+def _geometry(inputs: tuple[str, ...], steps: tuple[tuple[str, str, tuple[str, ...]], ...],
+              gap: int) -> tuple[tuple[Box, ...], tuple[tuple[tuple[int, int], ...], ...],
+                                 tuple[tuple[str, tuple[int, int]], ...], int, int]:
+    """Boxes, wires, where each value's labels go, and the size, for a column gap."""
     depth = dict.fromkeys(inputs, 0)
     for name, _, operands in steps:
         depth[name] = 1 + max((depth[o] for o in operands), default=0)
@@ -147,19 +171,13 @@ def circuit_layout(inputs: list[str], steps: list[tuple[str, str, list[str]]],
         columns.setdefault(depth[name], []).append(name)
     line_of = {name: line for name, line, _ in steps}
     operands_of = {name: ops for name, _, ops in steps}
-
-    def label_width(name: str) -> int:
-        return max(len(f"{name} = {values.get(name, '')}"), len(f"← {gradients.get(name, '')}"))
-
-    gap = max(label_width(n) for n in depth) + 6
-    x, boxes, col_x = 0, {}, {}
+    x, boxes = 0, {}
     for col in sorted(columns):
-        col_x[col] = x
         width = 0
         y = 0
         for name in columns[col]:
             if col == 0:
-                boxes[name] = Box(name, "", x, y, 1, 3, {})
+                boxes[name] = Box(name, "", x, y, 1, 3, ())
                 y += 4
                 width = max(width, 1)
                 continue
@@ -169,26 +187,26 @@ def circuit_layout(inputs: list[str], steps: list[tuple[str, str, list[str]]],
             text = f" {line_of[name]} "
             ports = {op: y + 1 + i for i, op in enumerate(ops)} if len(ops) > 1 else {
                 ops[0]: y + height // 2} if ops else {}
-            boxes[name] = Box(name, text, x, y, len(text) + 2, height, ports)
+            boxes[name] = Box(name, text, x, y, len(text) + 2, height, tuple(ports.items()))
             y += height + 1
             width = max(width, len(text) + 2)
         x += width + gap
     total_height = max(b.y + b.height for b in boxes.values()) + 1
     lane = total_height
-    wires, labels = [], []
+    wires, anchors = [], []
     for name, box in boxes.items():
         sx, sy = (box.x, box.y + 1) if not box.text else box.out
-        users = [b for b in boxes.values() if name in b.ports]
+        users = [b for b in boxes.values() if b.port(name) is not None]
         right = sx + 1
         if users or name == steps[-1][0]:
-            labels.append(Label(right + 1, sy - 1, f"{name} = {values.get(name, '')}", "value"))
-            if gradients.get(name):
-                labels.append(Label(right + 1, sy + 1, f"← {gradients[name]}", "gradient"))
+            anchors.append((name, (right + 1, sy)))
         if not users:
             wires.append(((sx, sy), (right + gap - 2, sy)))
         for target in users:
-            ty = target.ports[name]
-            turn = target.x - 1 - len(target.ports) + list(target.ports).index(name)
+            ty = target.port(name)
+            assert ty is not None
+            turn = (target.x - 1 - len(target.ports)
+                    + [source for source, _ in target.ports].index(name))
             if depth[target.name] == depth[name] + 1:
                 wires.append(((sx, sy), (turn, sy), (turn, ty), (target.x, ty)))
             else:
@@ -198,8 +216,8 @@ def circuit_layout(inputs: list[str], steps: list[tuple[str, str, list[str]]],
                               (target.x, ty)))
     height = max(lane + 1, total_height)
     width = max(b.x + b.width for b in boxes.values()) + gap
-    return Layout(tuple(b for b in boxes.values() if b.text), tuple(wires), tuple(labels),
-                  width, height)
+    return (tuple(b for b in boxes.values() if b.text), tuple(wires), tuple(anchors), width,
+            height)
 
 
 _JOIN = {("─", "│"): "┼", ("│", "─"): "┼"}
@@ -209,17 +227,63 @@ _TEE = {("─", "┐"): "┬", ("─", "┌"): "┬", ("─", "┘"): "┴", ("�
 
 def layout_lines(layout: Layout) -> list[list[Segment]]:
     """A layout drawn with box-drawing characters, as styled lines."""
-    grid = [[" "] * layout.width for _ in range(layout.height)]
-    style = [[""] * layout.width for _ in range(layout.height)]
+    lines = []
+    for text, marks in zip(*_grid(layout), strict=True):
+        segments = [Segment(text[m.start():m.end()], _STYLE_NAME[m.group()[0]])
+                    for m in _RUNS.finditer(marks)]
+        lines.append(_strip(segments))
+    while lines and not "".join(s.text for s in lines[-1]).strip():
+        lines.pop()
+    return lines
 
-    def put(x: int, y: int, ch: str, kind: str) -> None:
-        if 0 <= y < layout.height and 0 <= x < layout.width:
+
+def layout_text(layout: Layout) -> str:
+    """A layout drawn with box-drawing characters, as plain text (the same as ``plain``)."""
+    rows = [row.rstrip() for row in _grid(layout)[0]]
+    while rows and not rows[-1]:
+        rows.pop()
+    return "\n".join(rows)
+
+
+def _grid(layout: Layout) -> tuple[list[str], list[str]]:
+    """The layout's rows and their style codes: labels placed on the cached skeleton."""
+    rows, marks = _skeleton(layout.boxes, layout.wires, layout.width, layout.height)
+    text, style = list(rows), list(marks)
+    touched: dict[int, tuple[list[str], list[str]]] = {}
+    for label in layout.labels:
+        if not 0 <= label.y < layout.height:
+            continue
+        if label.y not in touched:
+            touched[label.y] = (list(text[label.y]), list(style[label.y]))
+        row, codes = touched[label.y]
+        for x in range(label.x, min(label.x + len(label.text), layout.width)):
+            if row[x] == " ":
+                row[x] = label.text[x - label.x]
+                codes[x] = _STYLE_CODE[label.style]
+    for y, (row, codes) in touched.items():
+        text[y], style[y] = "".join(row), "".join(codes)
+    return text, style
+
+
+_STYLE_CODE = {"": " ", "wire": "w", "node": "n", "value": "v", "gradient": "g"}
+_STYLE_NAME = {code: name for name, code in _STYLE_CODE.items()}
+_RUNS = re.compile(r"(.)\1*", re.S)
+
+
+@functools.lru_cache(maxsize=256)
+def _skeleton(boxes: tuple[Box, ...], wires: tuple[tuple[tuple[int, int], ...], ...],
+              width: int, height: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The wires and boxes of a layout as rows of text and of style codes (remembered)."""
+    grid = [[" "] * width for _ in range(height)]
+    style = [[" "] * width for _ in range(height)]
+
+    def put(x: int, y: int, ch: str) -> None:
+        if 0 <= y < height and 0 <= x < width:
             old = grid[y][x]
             grid[y][x] = _JOIN.get((old, ch), ch) if old in "─│" else ch
-            style[y][x] = kind
+            style[y][x] = "w"
 
-    paths = [[p for i, p in enumerate(raw) if i == 0 or p != raw[i - 1]]
-             for raw in layout.wires]
+    paths = [[p for i, p in enumerate(raw) if i == 0 or p != raw[i - 1]] for raw in wires]
     for wire in paths:
         bends = set(wire[1:-1])
         for (x1, y1), (x2, y2) in itertools.pairwise(wire):
@@ -227,13 +291,13 @@ def layout_lines(layout: Layout) -> list[list[Segment]]:
                      else [(x1, y) for y in range(min(y1, y2), max(y1, y2) + 1)])
             for x, y in cells:
                 if (x, y) not in bends:
-                    put(x, y, "─" if y1 == y2 else "│", "wire")
+                    put(x, y, "─" if y1 == y2 else "│")
     for wire in paths:
         for index in range(1, len(wire) - 1):
             (px, py), (cx, cy), (nx, ny) = wire[index - 1], wire[index], wire[index + 1]
             corner = _corner(px - cx, py - cy, nx - cx, ny - cy)
             grid[cy][cx] = _TEE.get((grid[cy][cx], corner), corner)
-    for box in layout.boxes:
+    for box in boxes:
         for y in range(box.y, box.y + box.height):
             for x in range(box.x, box.x + box.width):
                 edge_top, edge_bottom = y == box.y, y == box.y + box.height - 1
@@ -244,31 +308,15 @@ def layout_lines(layout: Layout) -> list[list[Segment]]:
                 elif edge_bottom:
                     ch = "└" if left else "┘" if right else "─"
                 elif left:
-                    ch = "┤" if y in box.ports.values() else "│"
+                    ch = "┤" if any(row == y for _, row in box.ports) else "│"
                 elif right:
                     ch = "├" if (x, y) == box.out else "│"
                 grid[y][x] = ch
-                style[y][x] = "node"
+                style[y][x] = "n"
         mid = box.y + box.height // 2
         for offset, ch in enumerate(box.text):
             grid[mid][box.x + 1 + offset] = ch
-    for label in layout.labels:
-        for offset, ch in enumerate(label.text):
-            x = label.x + offset
-            if 0 <= label.y < layout.height and x < layout.width and grid[label.y][x] == " ":
-                grid[label.y][x] = ch
-                style[label.y][x] = label.style
-    lines = []
-    for row, kinds in zip(grid, style, strict=True):
-        text, segments, start = "".join(row), [], 0
-        for kind, run in itertools.groupby(kinds):
-            length = sum(1 for _ in run)
-            segments.append(Segment(text[start:start + length], kind))
-            start += length
-        lines.append(_strip(segments))
-    while lines and not "".join(s.text for s in lines[-1]).strip():
-        lines.pop()
-    return lines
+    return tuple(map("".join, grid)), tuple(map("".join, style))
 
 
 def _corner(dx1: int, dy1: int, dx2: int, dy2: int) -> str:

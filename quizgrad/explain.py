@@ -152,8 +152,8 @@ def explain_circuit(text: str, values: dict[str, sp.Expr], upstream: sp.Expr) ->
                                  "local_value": _num(w.local), "gradient": _num(w.sent)}
                         for w in back.wires}} for back in point.backward]
     tolerance = Tolerance()
-    mistakes = {n: {f"{f.mistake}@{f.where}": _number(f.gradients[n]) for f in point.faults
-                    if not tolerance.accepts(f.gradients[n], float(point.gradients[n]))}
+    mistakes = {n: {f.label: _number(v) for f, v in point.predictions(n)
+                    if not tolerance.accepts(v, float(point.gradients[n]))}
                 for n in circuit.names if n != circuit.output}
     return {
         "node": "; ".join(s.line for s in circuit.steps),

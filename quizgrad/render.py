@@ -298,7 +298,7 @@ class TerminalQuiz:
 
     def item(self, number: int, total: int, item: Item) -> None:
         """The item's prompt and, for a node, its circuit with the asked wires marked."""
-        from .circuit_items import CircuitItem, layout_for
+        from .circuit_items import CircuitItem
         from .drawing import layout_lines
         from .items import LETTERS, ChoiceItem, WireItem
         from .numeric import fmt
@@ -313,7 +313,7 @@ class TerminalQuiz:
             self.out.print(draw_node(item.node.text, labels, fmt(item.point.output),
                                      fmt(item.upstream)), no_wrap=True, crop=True)
         if isinstance(item, CircuitItem):
-            drawing = layout_lines(layout_for(item.circuit, item.point, item.ask, reveal=False))
+            drawing = layout_lines(item.blank_layout)
             self.out.print(styled(drawing), no_wrap=True, crop=True)
         if isinstance(item, ChoiceItem):
             for index, choice in enumerate(item.choices):

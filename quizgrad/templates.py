@@ -104,9 +104,9 @@ class SampleAnswer:
     line: int
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False)
 class Template:
-    """What every template has."""
+    """What every template has (templates compare by identity: each is one bank entry)."""
 
     id: str
     type: str
@@ -131,7 +131,7 @@ class Template:
         return False
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False)
 class WireTemplate(Template):
     """Wire gradients of one node: stored inputs, an upstream gradient, asked wires."""
 
@@ -147,7 +147,7 @@ class WireTemplate(Template):
         return self.upstream.random or any(spec.random for _, spec in self.inputs)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False)
 class CircuitTemplate(Template):
     """Gradients in a circuit of several nodes: stored inputs, upstream on the output."""
 
@@ -163,7 +163,7 @@ class CircuitTemplate(Template):
         return self.upstream.random or any(spec.random for _, spec in self.inputs)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False)
 class LocalTemplate(Template):
     """A local gradient df/dx as a formula; ``let`` names helpers such as s = sigmoid(x)."""
 
@@ -172,7 +172,7 @@ class LocalTemplate(Template):
     let: tuple[tuple[str, sp.Expr], ...] = ()
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False)
 class ChoiceTemplate(Template):
     """Multiple choice; wrong choices may carry the misconception they reveal."""
 
@@ -180,7 +180,7 @@ class ChoiceTemplate(Template):
     shuffle: bool = False
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False)
 class TrueFalseTemplate(Template):
     """A statement that is true or false; the wrong answer may reveal a misconception."""
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from html import escape
 
-from ..circuit_items import CircuitItem, layout_for
-from ..drawing import Layout, WireLabel, circuit, layout_lines, plain
+from ..circuit_items import CircuitItem
+from ..drawing import Layout, WireLabel, circuit, layout_text, plain
 from ..items import LETTERS, ChoiceItem, Item, LocalItem, TrueFalseItem, WireItem
 from ..keyfile import KeyVariant
 from ..numeric import fmt
@@ -67,8 +67,7 @@ def _markdown_lines(item: Item) -> str:
         lines += ["```text", drawing, "```", ""]
         lines += [f"- wire {w}: ______" for w in item.ask]
     elif isinstance(item, CircuitItem):
-        drawing = plain(layout_lines(layout_for(item.circuit, item.point, item.ask,
-                                                reveal=False)))
+        drawing = layout_text(item.blank_layout)
         lines += ["```text", drawing, "```", ""]
         lines += [f"- gradient at {name}: ______" for name in item.ask]
     elif isinstance(item, LocalItem):
@@ -205,7 +204,7 @@ def _answers_html(item: Item) -> str:
     if isinstance(item, CircuitItem):
         rows = "".join(f'<li>gradient at {escape(w)}: <span class="blank"></span></li>'
                        for w in item.ask)
-        layout = layout_for(item.circuit, item.point, item.ask, reveal=False)
+        layout = item.blank_layout
         return f'{layout_svg(layout, item.circuit.text)}<ul class="answers">{rows}</ul>'
     if isinstance(item, WireItem):
         rows = "".join(f'<li>wire {escape(w)}: <span class="blank"></span></li>'
