@@ -18,6 +18,7 @@ from typing import Any
 import sympy as sp
 
 from . import expr as ex
+from .bank_matrix import read_matrix
 from .circuit import parse_circuit
 from .engine import Node
 from .errors import BankError, ExprError, Problem
@@ -30,6 +31,7 @@ from .templates import (
     ChoiceTemplate,
     CircuitTemplate,
     LocalTemplate,
+    MatrixTemplate,
     NumberSpec,
     SampleAnswer,
     Template,
@@ -41,11 +43,12 @@ from .textio import TextFileError, read_text
 from .yamlio import YamlError, YamlMap, as_map, line_of, load
 
 __all__ = ["Bank", "Choice", "ChoiceTemplate", "CircuitTemplate", "LocalTemplate",
+           "MatrixTemplate",
            "NumberSpec", "SampleAnswer", "Template", "TrueFalseTemplate", "WireTemplate",
            "bank_files", "bundled_dir", "duplicate_ids", "fill", "load_bank", "load_banks",
            "templates_of"]
 
-TYPES = ("wire", "circuit", "local", "choice", "truefalse")
+TYPES = ("wire", "circuit", "matrix", "local", "choice", "truefalse")
 VERDICTS = ("correct", "wrong", "invalid", "missing")
 MAX_BANK_BYTES = 5_000_000
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
@@ -141,6 +144,7 @@ _COMMON = {"id", "type", "title", "prompt", "explanation", "points", "tolerance"
 _KEYS = {
     "wire": _COMMON | {"node", "inputs", "upstream", "ask", "allow_kinks"},
     "circuit": _COMMON | {"circuit", "inputs", "upstream", "ask", "allow_kinks"},
+    "matrix": _COMMON | {"node", "inputs", "upstream", "ask", "allow_kinks"},
     "local": _COMMON | {"node", "inputs", "wrt", "let"},
     "choice": _COMMON | {"choices", "shuffle"},
     "truefalse": _COMMON | {"answer", "mistake"},
@@ -152,6 +156,8 @@ _DEFAULT_PROMPTS = {
     "circuit": "The circuit {circuit} stored {inputs} in the forward pass, and its output "
                "{output} receives the upstream gradient {upstream}. What gradient arrives at "
                "{wires}?",
+    "matrix": "The node Y = {node} stored {inputs} in the forward pass and receives the "
+              "upstream gradient G = {upstream}. What gradient does it send to {wires}?",
 }
 
 
@@ -284,7 +290,8 @@ class _Reader:
         self.mapping(item, line, tid, _KEYS[kind])
         common = self.common(item, tid, kind, bank, defaults)
         build = {"wire": self.wire, "local": self.local, "choice": self.choice,
-                 "truefalse": self.truefalse, "circuit": self.circuit}[kind]
+                 "truefalse": self.truefalse, "circuit": self.circuit,
+                 "matrix": lambda i, t, c: read_matrix(self, i, t, c)}[kind]
         template = build(item, tid, common)
         if len(self.problems) > before:
             raise _FieldError()
@@ -504,9 +511,9 @@ class _Reader:
         names = set(known)
         for name in ask:
             if name not in names:
+                kind = "circuit" if item.get("type") == "circuit" else "node"
                 raise self.problem(item.line_of("ask"), f"'{name}' is not a value of this "
-                                   f"{'node' if item.get('type') == 'wire' else 'circuit'}",
-                                   f"{tid}.ask")
+                                   f"{kind}", f"{tid}.ask")
         if len(set(ask)) != len(ask) or not ask:
             raise self.problem(item.line_of("ask"), "list each wire once", f"{tid}.ask")
         return ask

@@ -52,7 +52,7 @@ _TOKEN = re.compile(
     r"(?P<ws>[ \t\r\n]+)"
     r"|(?P<number>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)"
     r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
-    r"|(?P<op>\*\*|[-+*/^(),])"
+    r"|(?P<op>\*\*|[-+*/^(),@])"
 )
 
 
@@ -91,28 +91,9 @@ def parse(
     """Read ``text`` as an expression in ``names``; with ``implicit``, ``2x`` means ``2*x``."""
     if not isinstance(text, str):
         raise ExprError("an expression must be text", str(text), 0)
-    if len(text) > limits.max_length:
-        raise ExprError(
-            f"expression too long ({len(text)} characters; the limit is {limits.max_length})",
-            text, limits.max_length)
-    allowed = frozenset(names)
-    tokens = _scan(text, allowed, limits)
-    if not tokens:
-        raise ExprError("empty expression", text, 0)
-    _check_ends(text, tokens)
-    source, pieces = _to_python(text, tokens, implicit)
+    tree, pieces = read_tree(text, names, implicit=implicit, limits=limits)
     try:
-        tree = ast.parse(source, mode="eval")
-    except SyntaxError as exc:
-        token = _piece_at(pieces, exc.offset - 1) if exc.offset else None
-        where = f" near '{token.text}'" if token else " at the end"
-        raise ExprError(f"cannot read the expression{where}", text,
-                        token.pos if token else len(text)) from None
-    except (RecursionError, MemoryError):
-        raise ExprError("too deeply nested", text, 0) from None
-    _check_depth(tree, text, pieces, limits)
-    try:
-        value = _Builder(text, pieces, limits).build(tree.body)
+        value = _Builder(text, pieces, limits).build(tree)
     except (RecursionError, MemoryError):
         raise ExprError("too deeply nested", text, 0) from None
     except (ArithmeticError, ValueError, TypeError):
@@ -129,12 +110,43 @@ def parse(
     return value
 
 
+def read_tree(text: str, names: Iterable[str], *, implicit: bool = False,
+              limits: Limits = DEFAULT_LIMITS, functions: Iterable[str] = FUNCTIONS,
+              matmul: bool = False) -> tuple[ast.expr, list[_Piece]]:
+    """Scan, check and parse ``text`` into an allow-listed tree and its token map.
+
+    The building step is left to the caller: scalar formulas here, matrices in
+    :mod:`quizgrad.matrix` (which also allows ``@`` and its own functions).
+    """
+    if len(text) > limits.max_length:
+        raise ExprError(
+            f"expression too long ({len(text)} characters; the limit is {limits.max_length})",
+            text, limits.max_length)
+    tokens = _scan(text, frozenset(names), limits, frozenset(functions), matmul)
+    if not tokens:
+        raise ExprError("empty expression", text, 0)
+    _check_ends(text, tokens)
+    source, pieces = _to_python(text, tokens, implicit)
+    try:
+        tree = ast.parse(source, mode="eval")
+    except SyntaxError as exc:
+        token = _piece_at(pieces, exc.offset - 1) if exc.offset else None
+        where = f" near '{token.text}'" if token else " at the end"
+        raise ExprError(f"cannot read the expression{where}", text,
+                        token.pos if token else len(text)) from None
+    except (RecursionError, MemoryError):
+        raise ExprError("too deeply nested", text, 0) from None
+    _check_depth(tree, text, pieces, limits)
+    return tree.body, pieces
+
+
 def parse_number(text: str, *, limits: Limits = DEFAULT_LIMITS) -> sp.Expr:
     """Read a constant such as ``-8``, ``1/4``, ``2.5e-3`` or ``2*(-4)`` exactly."""
     return parse(text, (), limits=limits)
 
 
-def _scan(text: str, names: frozenset[str], limits: Limits) -> list[_Token]:
+def _scan(text: str, names: frozenset[str], limits: Limits, functions: frozenset[str],
+          matmul: bool) -> list[_Token]:
     norm = text.translate(_NORMALIZE)
     tokens: list[_Token] = []
     depth = 0
@@ -153,7 +165,9 @@ def _scan(text: str, names: frozenset[str], limits: Limits) -> list[_Token]:
             raise ExprError(f"expression too long (more than {limits.max_tokens} tokens)",
                             text, pos)
         if kind == "name":
-            kind = _classify_name(piece, names, text, pos, norm, match.end())
+            kind = _classify_name(piece, names, text, pos, norm, match.end(), functions)
+        elif piece == "@" and not matmul:
+            raise ExprError("'@' (the matrix product) belongs in matrix nodes only", text, pos)
         elif kind == "number":
             _check_number(piece, text, pos, limits)
         elif piece == "(":
@@ -175,12 +189,12 @@ def _scan(text: str, names: frozenset[str], limits: Limits) -> list[_Token]:
 
 
 def _classify_name(name: str, names: frozenset[str], text: str, pos: int,
-                   norm: str, end: int) -> str:
+                   norm: str, end: int, functions: frozenset[str]) -> str:
     if name in names:
         return "name"
     if name in CONSTANTS:
         return "constant"
-    if name in FUNCTIONS:
+    if name in functions:
         if not norm[end:].lstrip().startswith("("):
             raise ExprError(f"'{name}' is a function: write {name}(...)", text, pos, len(name))
         return "function"
@@ -213,8 +227,8 @@ def _check_number(piece: str, text: str, pos: int, limits: Limits) -> None:
         raise ExprError(f"number too large or too small ({piece})", text, pos, len(piece))
 
 
-_BINARY_ONLY = ("*", "/", "^", "**", ",", ")")
-_NEEDS_OPERAND = ("+", "-", "*", "/", "^", "**", ",", "(")
+_BINARY_ONLY = ("*", "/", "^", "**", ",", ")", "@")
+_NEEDS_OPERAND = ("+", "-", "*", "/", "^", "**", ",", "(", "@")
 
 
 def _check_ends(text: str, tokens: list[_Token]) -> None:

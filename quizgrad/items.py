@@ -322,10 +322,13 @@ def draw(template: Template, stream: Stream) -> Item:
     if isinstance(template, TrueFalseTemplate):
         return truefalse_item(template)
     from .circuit_items import circuit_draw
-    from .templates import CircuitTemplate
+    from .matrix_items import matrix_draw
+    from .templates import CircuitTemplate, MatrixTemplate
 
     if isinstance(template, CircuitTemplate):
         return circuit_draw(template, stream)[0]
+    if isinstance(template, MatrixTemplate):
+        return matrix_draw(template, stream)[0]
     raise TypeError(template)  # pragma: no cover - the bank builds no other kind
 
 

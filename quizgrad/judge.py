@@ -18,6 +18,7 @@ from .circuit_items import CircuitItem
 from .equiv import equivalent
 from .expr import symbol, to_text
 from .items import ChoiceItem, Item, LocalItem, TrueFalseItem, WireItem, local_mistakes
+from .matrix_items import MatrixItem, close, show
 from .numeric import NumericError, fmt, to_float
 from .response import (
     INVALID,
@@ -29,6 +30,7 @@ from .response import (
     read_formula,
     read_number,
 )
+from .response_array import read_array, show_raw
 
 CORRECT, WRONG = "correct", "wrong"
 _WORST = {WRONG: 3, INVALID: 2, MISSING: 1, CORRECT: 0}
@@ -65,6 +67,8 @@ def judge(item: Item, answer: Any) -> Judgement:
     """Judge ``answer`` (as found in an answer file or typed) against ``item``."""
     if isinstance(item, (WireItem, CircuitItem)):
         parts, extra = _wire_parts(item, answer)
+    elif isinstance(item, MatrixItem):
+        parts, extra = _matrix_parts(item, answer), ()
     elif isinstance(item, LocalItem):
         parts, extra = (_local_part(item, answer),), ()
     elif isinstance(item, ChoiceItem):
@@ -115,6 +119,39 @@ def _wire_parts(item: WireItem | CircuitItem, answer: Any
                           where=(*p.where, "") if p.where else ()) if p.verdict == WRONG
                   else p for p in judged]
     return (*judged, *parts), extra
+
+
+def _matrix_parts(item: MatrixItem, answer: Any) -> tuple[Part, ...]:
+    if isinstance(answer, dict):
+        extra = [Part(str(key), raw_text(value), "", INVALID, asked=False, message=(
+            f"no input '{key}' is asked here (the inputs are {', '.join(item.ask)})"))
+            for key, value in answer.items() if key not in item.ask]
+        return (*(_matrix_part(item, n, answer.get(n)) for n in item.ask), *extra)
+    if len(item.ask) == 1:
+        return (_matrix_part(item, item.ask[0], answer),)
+    if answer is None or (isinstance(answer, str) and not answer.strip()):
+        return tuple(_matrix_part(item, n, None) for n in item.ask)
+    message = "give one array per input, e.g. {" + ", ".join(f"{n}: [[...]]"
+                                                             for n in item.ask) + "}"
+    return tuple(Part(n, show_raw(answer), show(item.expected[n]), INVALID, message=message)
+                 for n in item.ask)
+
+
+def _matrix_part(item: MatrixItem, name: str, raw: Any) -> Part:
+    expected = item.expected[name]
+    shown = show(expected)
+    reading = read_array(raw)
+    if not reading.ok:
+        return Part(name, reading.raw, shown, reading.status, message=reading.message)
+    given = reading.value
+    if given.shape == expected.shape and close(given.entries, expected.entries,  # type: ignore[union-attr]
+                                               item.tolerance):
+        return Part(name, reading.raw, shown, CORRECT)
+    found = item.matching(name, given)  # type: ignore[arg-type]
+    if given.shape != expected.shape and not found:  # type: ignore[union-attr]
+        return Part(name, reading.raw, shown, INVALID,
+                    message=item.shape_message(name, given))  # type: ignore[arg-type]
+    return Part(name, reading.raw, shown, WRONG, found)
 
 
 def _wire_part(item: WireItem | CircuitItem, wire: str, raw: Any) -> Part:

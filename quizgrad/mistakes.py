@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from .engine import Node
+from .matrix_mistakes import MATRIX_ONLY
 from .nodes import relu, sigmoid, softplus
 
 G = sp.Symbol("_g", real=True)  # the upstream gradient in formulas (never an input name)
@@ -305,6 +306,8 @@ CATALOG: tuple[Mistake, ...] = (
     Mistake("missed-branch", "kept the gradient of only one path where a value feeds several "
             "nodes; its gradient is the sum over all of them", ALL, lambda c: [],
             scope="circuit"),
+    *(Mistake(mistake, description, ALL, lambda c: [], scope="matrix")
+      for mistake, description in MATRIX_ONLY),
 )
 
 BY_ID: dict[str, Mistake] = {m.id: m for m in CATALOG}

@@ -12,6 +12,7 @@ import sympy as sp
 
 from .circuit import Circuit
 from .engine import Node
+from .matrix import Array, MatrixNode, Shape, parse_matrix
 from .numeric import Tolerance
 from .rng import Stream
 
@@ -161,6 +162,64 @@ class CircuitTemplate(Template):
     def randomized(self) -> bool:
         """Whether any stored value or the upstream gradient is drawn."""
         return self.upstream.random or any(spec.random for _, spec in self.inputs)
+
+
+@dataclass(frozen=True)
+class ArraySpec:
+    """A matrix, vector or number: its shape and how each entry is chosen."""
+
+    shape: Shape
+    entries: tuple[NumberSpec, ...]  # one per entry, row-major
+
+    @property
+    def random(self) -> bool:
+        """Whether draws can differ."""
+        return any(spec.random for spec in self.entries)
+
+    def draw(self, stream: Stream) -> Array:
+        """One array, each entry drawn exactly."""
+        return Array(self.shape, tuple(spec.draw(stream) for spec in self.entries))
+
+    def describe(self) -> str:
+        """A short description, e.g. '2×3, integer in [-3, 3]'."""
+        size = "×".join(map(str, self.shape)) or "number"
+        kinds = {spec.describe() for spec in self.entries}
+        return f"{size}, {kinds.pop()}" if len(kinds) == 1 else f"{size}, fixed"
+
+
+@dataclass(frozen=True)
+class ClassSpec:
+    """Class indices for softmax_ce(z, y): given, or drawn (one per row of z)."""
+
+    fixed: tuple[int, ...] | None
+
+    def draw(self, stream: Stream, rows: int, classes: int) -> tuple[int, ...]:
+        """The indices for a z of ``rows`` rows and ``classes`` columns."""
+        if self.fixed is not None:
+            return self.fixed
+        return tuple(stream.integer(0, classes - 1) for _ in range(rows))
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class MatrixTemplate(Template):
+    """Gradients of a matrix node: stored arrays, an upstream gradient array, asked inputs."""
+
+    node_text: str
+    inputs: tuple[tuple[str, ArraySpec], ...]
+    labels: tuple[tuple[str, ClassSpec], ...]
+    upstream: ArraySpec
+    ask: tuple[str, ...]
+    allow_kinks: bool = False
+
+    @property
+    def randomized(self) -> bool:
+        """Whether any stored value, class index or the upstream gradient is drawn."""
+        return self.upstream.random or any(spec.random for _, spec in self.inputs) or any(
+            spec.fixed is None for _, spec in self.labels)
+
+    def node(self, labels: dict[str, tuple[int, ...]]) -> MatrixNode:
+        """The node for given class indices (the labels are part of the formula)."""
+        return parse_matrix(self.node_text, {n: s.shape for n, s in self.inputs}, labels)
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)

@@ -1,0 +1,185 @@
+"""Reading matrix templates from a bank: arrays with shapes, class indices, the upstream.
+
+    - id: linear-layer
+      type: matrix
+      node: X @ W + b
+      inputs:
+        X: {shape: [3, 2], int: [-3, 3]}     # entries drawn like any stored value
+        W: [[1, -2], [3, 0]]                 # or given
+        b: {shape: [2], int: [-2, 2]}
+      upstream: {shape: [3, 2], int: [-2, 2], nonzero: true}
+      ask: [W, b]
+
+Class indices for ``softmax_ce(z, y)`` are written ``y: {class: random}`` (one drawn per row
+of z) or ``y: {class: 2}`` / ``y: {class: [2, 0]}``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import sympy as sp
+
+from .errors import ExprError
+from .matrix import MAX_ENTRIES, Shape, parse_matrix
+from .templates import ArraySpec, ClassSpec, MatrixTemplate, NumberSpec
+from .yamlio import YamlMap, as_map
+
+if TYPE_CHECKING:
+    from .bank import _Reader as Reader
+
+MAX_SIDE = 8
+
+
+def read_matrix(reader: Reader, item: YamlMap, tid: str, common: dict[str, Any]
+                ) -> MatrixTemplate:
+    """A matrix template from its YAML mapping; problems are recorded on ``reader``."""
+    if "node" not in item:
+        raise reader.problem(item.line, "missing required key 'node'", f"{tid}.node")
+    text = reader.text(item["node"], item.line_of("node"), f"{tid}.node")
+    if "inputs" not in item or not isinstance(item["inputs"], dict) or not item["inputs"]:
+        raise reader.problem(item.line_of("inputs") if "inputs" in item else item.line,
+                             "must map each input name to a matrix, a vector or a number",
+                             f"{tid}.inputs")
+    raw = as_map(item["inputs"], item.line_of("inputs"))
+    arrays: dict[str, ArraySpec] = {}
+    labels: dict[str, ClassSpec] = {}
+    for name, value in raw.items():
+        field, line = f"{tid}.inputs.{name}", raw.line_of(name)
+        if isinstance(value, dict) and "class" in value:
+            labels[str(name)] = class_spec(reader, as_map(value, line), field)
+        else:
+            arrays[str(name)] = array_spec(reader, value, line, field)
+    node = _node(reader, text, arrays, labels, item.line_of("node"), f"{tid}.node")
+    if "upstream" in item:
+        upstream = array_spec(reader, item["upstream"], item.line_of("upstream"),
+                              f"{tid}.upstream")
+    elif not node.output.shape:
+        upstream = ArraySpec((), (NumberSpec("fixed", (sp.S.One,)),))
+    else:
+        raise reader.problem(item.line, f"missing required key 'upstream' (G, {_shape(node)})",
+                             f"{tid}.upstream")
+    if upstream.shape != node.output.shape:
+        raise reader.problem(item.line_of("upstream"), f"the upstream gradient must have the "
+                             f"output's shape, {_shape(node)}", f"{tid}.upstream")
+    ask = reader.ask(item, tid, node.inputs, default=node.inputs)
+    kinks = reader.optional(item, "allow_kinks", False, reader.flag, f"{tid}.allow_kinks")
+    reader.placeholders(common["prompt"], {*arrays, "node", "upstream", "inputs", "wires"},
+                        item, tid)
+    return MatrixTemplate(**common, node_text=text, inputs=tuple(arrays.items()),
+                          labels=tuple(labels.items()), upstream=upstream, ask=ask,
+                          allow_kinks=kinks)
+
+
+def _shape(node: Any) -> str:
+    shape = node.output.shape
+    return "×".join(map(str, shape)) if shape else "a number"
+
+
+def _node(reader: Reader, text: str, arrays: dict[str, ArraySpec],
+          labels: dict[str, ClassSpec], line: int, field: str) -> Any:
+    """The node, parsed with every class index at 0 (the indices do not change its shape)."""
+    shapes = {n: s.shape for n, s in arrays.items()}
+    try:
+        node = _first_parse(text, shapes, labels)
+        if labels:
+            if node.kind != "softmax_ce":
+                raise reader.problem(line, "class indices go with a node softmax_ce(z, y) on "
+                                     "its own", field)
+            z, y = node.parts
+            rows = 1 if len(shapes[z]) == 1 else shapes[z][0]
+            spec = labels[y]
+            if spec.fixed is None:
+                node = parse_matrix(text, shapes, {y: (0,) * rows})
+            elif len(spec.fixed) != rows or not all(0 <= k < shapes[z][-1]
+                                                    for k in spec.fixed):
+                raise reader.problem(line, f"{y} needs {rows} class index(es) in 0.."
+                                     f"{shapes[z][-1] - 1} (one per row of {z})", field)
+            else:
+                node = parse_matrix(text, shapes, {y: spec.fixed})
+    except ExprError as exc:
+        caret = exc.caret().replace("\n", "\n    ")
+        raise reader.problem(line, f"{exc.describe()}\n    {caret}", field) from None
+    return node
+
+
+def _first_parse(text: str, shapes: dict[str, Shape], labels: dict[str, ClassSpec]) -> Any:
+    """Parse with placeholder class indices, trying each row count a z could have."""
+    rows = sorted({1} | {s[0] for s in shapes.values() if len(s) == 2}) if labels else [1]
+    for count in rows:
+        try:
+            return parse_matrix(text, shapes, {n: (0,) * count for n in labels})
+        except ExprError:
+            if count == rows[-1]:
+                raise
+    raise AssertionError  # pragma: no cover - the loop returns or raises
+
+
+def array_spec(reader: Reader, value: Any, line: int, field: str) -> ArraySpec:
+    """A given array (nested lists of numbers), a number, or {shape: [...], int: ...}."""
+    if isinstance(value, dict):
+        raw = as_map(value, line)
+        if "shape" not in raw:
+            raise reader.problem(line, "give the shape, e.g. {shape: [2, 3], int: [-3, 3]}",
+                                 field)
+        shape = _read_shape(reader, raw["shape"], raw.line_of("shape"), f"{field}.shape")
+        rest = as_map({k: v for k, v in raw.items() if k != "shape"}, raw.line)
+        rest.key_lines = {k: raw.line_of(k) for k in rest}
+        spec = reader.number_spec(rest, line, field)
+        return ArraySpec(shape, (spec,) * math.prod(shape))
+    shape = _nested_shape(reader, value, line, field)
+    flat: list[Any] = []
+    _flatten(value, flat)
+    return ArraySpec(shape, tuple(NumberSpec("fixed", (reader.number(v, line, field),))
+                                  for v in flat))
+
+
+def _read_shape(reader: Reader, value: Any, line: int, field: str) -> Shape:
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = [value]
+    if (not isinstance(value, list) or not 1 <= len(value) <= 2
+            or not all(isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= MAX_SIDE
+                       for n in value)):
+        raise reader.problem(line, f"a shape is [n] or [rows, columns], each 1 to {MAX_SIDE}",
+                             field)
+    if math.prod(value) > MAX_ENTRIES:
+        raise reader.problem(line, f"at most {MAX_ENTRIES} entries", field)
+    return tuple(value)
+
+
+def _nested_shape(reader: Reader, value: Any, line: int, field: str) -> Shape:
+    if not isinstance(value, list):
+        return ()
+    if not value:
+        raise reader.problem(line, "an empty list is not a matrix", field)
+    if all(not isinstance(v, list) for v in value):
+        return _read_shape(reader, [len(value)], line, field)
+    if not all(isinstance(v, list) and v and not any(isinstance(e, list) for e in v)
+               for v in value) or len({len(v) for v in value}) != 1:
+        raise reader.problem(line, "a matrix is a list of rows of equal length, each a list "
+                             "of numbers", field)
+    return _read_shape(reader, [len(value), len(value[0])], line, field)
+
+
+def _flatten(value: Any, out: list[Any]) -> None:
+    if isinstance(value, list):
+        for entry in value:
+            _flatten(entry, out)
+    else:
+        out.append(value)
+
+
+def class_spec(reader: Reader, raw: YamlMap, field: str) -> ClassSpec:
+    """``{class: random}``, ``{class: 2}`` or ``{class: [2, 0]}``."""
+    if set(raw) != {"class"}:
+        raise reader.problem(raw.line, "class indices take only 'class'", field)
+    value = raw["class"]
+    if value == "random":
+        return ClassSpec(None)
+    values = value if isinstance(value, list) else [value]
+    if not values or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0
+                             for v in values):
+        raise reader.problem(raw.line_of("class"), "class is 'random', an index from 0, or a "
+                             "list of indices (one per row)", field)
+    return ClassSpec(tuple(values))

@@ -1,0 +1,205 @@
+"""Matrix items: variants of matrix templates, drawn to be discriminating, and judged.
+
+An answer is an array. One of the expected shape is compared entry by entry (every entry
+within the item's tolerance); one of another shape is matched against the mistakes that
+predict that shape (a bias handed the whole of G), and is otherwise "invalid", with a
+message that names the shape expected.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import sympy as sp
+
+from .discriminate import Assessment, Judged, Profile, probe, search
+from .errors import GradientError
+from .expr import to_text
+from .items import Item, common
+from .matrix import Array, MatrixNode, describe, entry_name, indices
+from .matrix_eval import MatrixPoint, evaluate
+from .numeric import Tolerance, fmt
+from .rng import Stream
+from .templates import MatrixTemplate, fill
+
+Draw = tuple[dict[str, Array], Array, dict[str, tuple[int, ...]]]
+
+
+def show(array: Array) -> str:
+    """An array as text: 3, [1, 2] or [[1, 2], [3, 4]] (what answers may look like too)."""
+    if not array.shape:
+        return fmt(array.entries[0])
+    rows = ["[" + ", ".join(fmt(v) for v in row) + "]" for row in array.rows()]
+    return rows[0] if len(array.shape) == 1 else "[" + ", ".join(rows) + "]"
+
+
+def close(given: Sequence[float], expected: Sequence[Any], tolerance: Tolerance) -> bool:
+    """Whether every entry is within tolerance of the expected one."""
+    return all(tolerance.accepts(float(a), float(b)) for a, b in zip(given, expected,
+                                                                     strict=True))
+
+
+@dataclass(frozen=True, kw_only=True)
+class MatrixItem(Item):
+    """The gradients a matrix node sends to its asked inputs, at drawn arrays."""
+
+    node: MatrixNode
+    ask: tuple[str, ...]
+    point: MatrixPoint
+
+    @functools.cached_property
+    def key(self) -> tuple[object, ...]:
+        """What makes this variant: the template and the drawn numbers."""
+        point = self.point
+        return (*Item.key.func(self), self.node.text, self.node.labels,  # type: ignore[attr-defined]
+                tuple((n, a.entries) for n, a in point.inputs.items()), point.upstream.entries)
+
+    @property
+    def inputs(self) -> dict[str, Array]:
+        """The stored arrays."""
+        return self.point.inputs
+
+    @property
+    def upstream(self) -> Array:
+        """The upstream gradient G."""
+        return self.point.upstream
+
+    @functools.cached_property
+    def expected(self) -> dict[str, Array]:
+        """Asked input -> its gradient."""
+        return {name: self.point.gradients[name] for name in self.ask}
+
+    def matching(self, name: str, given: Array) -> tuple[str, ...]:
+        """The mistakes whose prediction for ``name`` is ``given`` (same shape, every entry)."""
+        target = self.expected[name]
+        return tuple(mistake for mistake, array in self.point.predictions[name]
+                     if array.shape == given.shape
+                     and close(given.entries, array.entries, self.tolerance)
+                     and not (array.shape == target.shape
+                              and close(array.entries, target.entries, self.tolerance)))
+
+    def mistake_values(self, name: str) -> dict[str, Array]:
+        """Mistake -> predicted array for ``name``, where it differs from the answer."""
+        target = self.expected[name]
+        return {m: a for m, a in self.point.predictions[name]
+                if a.shape != target.shape or not close(a.entries, target.entries,
+                                                        self.tolerance)}
+
+    def exact(self, name: str) -> Any:
+        """The exact gradient of ``name`` as nested lists of text ('7', '3*exp(2)/...')."""
+        array = self.expected[name]
+        if all(isinstance(v, Fraction) for v in array.entries):
+            return array.nested(str)
+        at = {sp.Symbol(entry_name(n, i), real=True): sp.Rational(v.numerator, v.denominator)
+              for n, a in [*self.inputs.items(), ("_g", self.upstream)]
+              for i, v in zip(indices(a.shape), a.entries, strict=True)}
+        formulas = self.node.gradients[name]
+        texts = [str(v) if isinstance(v, Fraction) else to_text(f.xreplace(at))
+                 for f, v in zip(formulas.entries, array.entries, strict=True)]
+        return Array(array.shape, tuple(texts)).nested()
+
+    def shape_message(self, name: str, given: Array) -> str:
+        """Why an answer of the wrong shape cannot be judged."""
+        return (f"{name} is {describe(self.node.shape(name))}: its gradient has the same "
+                f"shape; this answer is {describe(given.shape)}")
+
+
+def assess(point: MatrixPoint, ask: tuple[str, ...], tolerance: Tolerance,
+           structural: frozenset[tuple[str, str]] | None = None) -> Assessment:
+    """Mistakes that coincide with the right answer, and pairs that coincide, at a point."""
+    right: set[tuple[str, str]] = set()
+    pairs: set[tuple[str, str, str]] = set()
+    for name in ask:
+        target = point.gradients[name]
+        distinct = []
+        for mistake, array in point.predictions[name]:
+            if array.shape == target.shape and close(array.entries, target.entries, tolerance):
+                right.add((name, mistake))
+                if structural is not None and (name, mistake) not in structural:
+                    return Assessment(frozenset(right), frozenset(), frozenset(), False)
+            else:
+                distinct.append((mistake, array))
+        for i, (first, a) in enumerate(distinct):
+            for second, b in distinct[i + 1:]:
+                if a.shape == b.shape and close(a.entries, b.entries, tolerance):
+                    pairs.add((name, *sorted((first, second))))  # type: ignore[arg-type]
+    return Assessment(frozenset(right), frozenset(pairs))
+
+
+def _judged(template: MatrixTemplate, values: Draw, shape: Profile | None
+            ) -> Judged[MatrixPoint]:
+    inputs, upstream, labels = values
+    try:
+        point = evaluate(template.node(labels), inputs, upstream)
+    except GradientError as exc:
+        return str(exc)
+    if point.at_kink and not template.allow_kinks:
+        return "every draw sat on a kink (a non-differentiable point)"
+    structural = shape.always_right if shape else None
+    return point, assess(point, template.ask, template.tolerance, structural)
+
+
+def _draw(template: MatrixTemplate, stream: Stream) -> Draw:
+    inputs = {n: spec.draw(stream) for n, spec in template.inputs}
+    return inputs, template.upstream.draw(stream), _labels(template, inputs, stream)
+
+
+def _labels(template: MatrixTemplate, inputs: dict[str, Array], stream: Stream
+            ) -> dict[str, tuple[int, ...]]:
+    if not template.labels:
+        return {}
+    z = next(a for a in inputs.values() if a.shape)  # softmax_ce(z, y): z is the array
+    rows, classes = (1, z.shape[0]) if len(z.shape) == 1 else z.shape
+    return {n: spec.draw(stream, rows, classes) for n, spec in template.labels}
+
+
+@functools.lru_cache(maxsize=256)
+def profile_of(template: MatrixTemplate) -> Profile:
+    """What discrimination the template's draws can reach (probed once, cached)."""
+    stream = Stream("probe", template.node_text, template.ask)
+
+    def generic() -> Draw:
+        inputs = {n: Array(spec.shape, tuple(Fraction(stream.integer(-30, 30), 10)
+                                             for _ in spec.entries))
+                  for n, spec in template.inputs}
+        upstream = Array(template.upstream.shape, tuple(
+            Fraction(stream.choice([-3, -2, 2, 3])) for _ in template.upstream.entries)
+        ) if template.upstream.random else template.upstream.draw(stream)  # a given G stays
+        return inputs, upstream, _labels(template, inputs, stream)
+
+    return probe(lambda v, _: _judged(template, v, None),  # type: ignore[arg-type]
+                 lambda: _draw(template, stream), generic,  # type: ignore[arg-type,return-value]
+                 template.randomized, pair_quantile=1.0)
+
+
+def matrix_draw(template: MatrixTemplate, stream: Stream, attempts: int = 100
+                ) -> tuple[MatrixItem, int]:
+    """A discriminating variant of a matrix template and the number of draws it took."""
+    point, tries = search(lambda: _draw(template, stream),  # type: ignore[arg-type,return-value]
+                          lambda v, shape: _judged(template, v, shape),  # type: ignore[arg-type]
+                          profile_of(template), attempts if template.randomized else 1)
+    return matrix_item(template, point), tries
+
+
+def matrix_item(template: MatrixTemplate, point: MatrixPoint) -> MatrixItem:
+    """The item of ``template`` at an evaluated point."""
+    shown = {name: show(array) for name, array in point.inputs.items()}
+    labels = {name: (str(v[0]) if len(v) == 1 else "[" + ", ".join(map(str, v)) + "]")
+              for name, v in point.node.labels}
+    placeholders = {
+        **shown, "node": template.node_text, "upstream": show(point.upstream),
+        "inputs": _and([f"{n} = {t}" for n, t in {**shown, **labels}.items()]),
+        "wires": _and(list(template.ask)),
+    }
+    return MatrixItem(**common(template, fill(template.prompt, placeholders)),  # type: ignore[arg-type]
+                      node=point.node, ask=template.ask, point=point)
+
+
+def _and(parts: list[str]) -> str:
+    if len(parts) <= 1:
+        return "".join(parts)
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
