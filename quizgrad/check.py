@@ -19,6 +19,7 @@ from .bank import (
     Bank,
     CircuitTemplate,
     LocalTemplate,
+    MatrixTemplate,
     SampleAnswer,
     Template,
     WireTemplate,
@@ -35,6 +36,9 @@ from .errors import BankError, ExprError, GradientError, Problem
 from .expr import parse
 from .items import Item, WireItem, draw, profile_of, wire_draw
 from .judge import judge
+from .matrix import entry_name, indices, parse_matrix
+from .matrix_items import MatrixItem, matrix_draw
+from .matrix_items import profile_of as matrix_profile
 from .numeric import NumericError, to_float
 from .rng import Stream
 
@@ -132,7 +136,7 @@ def _report(summary: BankSummary, template: Template, message: str, note: bool =
 
 def _check_template(template: Template, summary: BankSummary, samples: int) -> float:
     """Sample one template, verify its gradients, run its tests; the worst relative error."""
-    if isinstance(template, (WireTemplate, CircuitTemplate)):
+    if isinstance(template, (WireTemplate, CircuitTemplate, MatrixTemplate)):
         return _check_wire(template, summary, samples if template.randomized else 1)
     worst = _check_local(template, summary, samples) if isinstance(
         template, LocalTemplate) else 0.0
@@ -142,22 +146,25 @@ def _check_template(template: Template, summary: BankSummary, samples: int) -> f
     return worst
 
 
-def _check_wire(template: WireTemplate | CircuitTemplate, summary: BankSummary,
-                samples: int) -> float:
+def _check_wire(template: WireTemplate | CircuitTemplate | MatrixTemplate,
+                summary: BankSummary, samples: int) -> float:
     worst = 0.0
     failures, attempts, last = 0, 0, ""
     for index in range(samples):
         try:
             stream = Stream("check", template.id, index)
             item, tries = (wire_draw(template, stream) if isinstance(template, WireTemplate)
-                           else circuit_draw(template, stream))
+                           else circuit_draw(template, stream)
+                           if isinstance(template, CircuitTemplate)
+                           else matrix_draw(template, stream))
         except GradientError as exc:
             failures, last = failures + 1, str(exc)
             continue
         attempts += tries
         summary.samples += 1
         summary.draws += tries
-        verify = _verify_wire if isinstance(item, WireItem) else _verify_circuit
+        verify = (_verify_wire if isinstance(item, WireItem) else _verify_circuit
+                  if isinstance(item, CircuitItem) else _verify_matrix)
         worst = max(worst, verify(template, item, summary))  # type: ignore[arg-type]
         _run_tests(template, item, summary)
     if failures:
@@ -168,10 +175,11 @@ def _check_wire(template: WireTemplate | CircuitTemplate, summary: BankSummary,
     return worst
 
 
-def _discrimination_notes(template: WireTemplate | CircuitTemplate, summary: BankSummary,
-                          mean: float) -> None:
+def _discrimination_notes(template: WireTemplate | CircuitTemplate | MatrixTemplate,
+                          summary: BankSummary, mean: float) -> None:
     shape = (profile_of(template) if isinstance(template, WireTemplate)
-             else circuit_profile(template))
+             else circuit_profile(template) if isinstance(template, CircuitTemplate)
+             else matrix_profile(template))
     if mean > 5:
         _report(summary, template, f"discriminating draws are rare: {mean:.1f} draws per "
                 "variant on average; consider wider or different ranges", note=True)
@@ -179,8 +187,8 @@ def _discrimination_notes(template: WireTemplate | CircuitTemplate, summary: Ban
     if blind:
         _report(summary, template, "these mistakes give the right answer on every draw, so "
                 f"no variant can reveal them: {', '.join(blind)}", note=True)
-    if shape.best_pairs:
-        _report(summary, template, f"at best {shape.best_pairs} pair(s) of mistakes predict "
+    if shape.fewest_pairs:
+        _report(summary, template, f"at best {shape.fewest_pairs} pair(s) of mistakes predict "
                 "the same value on a draw (the diagnosis names both)", note=True)
 
 
@@ -230,6 +238,34 @@ def _verify_circuit(template: CircuitTemplate, item: CircuitItem, summary: BankS
         if error > RELATIVE and abs(approx) > 1e-12:
             _report(summary, template, f"the gradient of {name} disagrees with the finite "
                     f"difference {sp.N(approx, 15)} at {dict(point.inputs)}")
+    return worst
+
+
+def _verify_matrix(template: MatrixTemplate, item: MatrixItem, summary: BankSummary) -> float:
+    """Every entry of every gradient against a finite difference of sum(G * Y)."""
+    if item.point.at_kink:
+        return 0.0
+    node, point = item.node, item.point
+    at = {sp.Symbol(entry_name(n, i), real=True): _exact(v)
+          for n, a in point.inputs.items() for i, v in zip(indices(a.shape), a.entries,
+                                                          strict=True)}
+    loss = sp.Add(*(_exact(g) * y for g, y in zip(point.upstream.entries,
+                                                  node.output.entries, strict=True)))
+    worst = 0.0
+    for name in node.inputs:
+        entries = node.symbols(name).entries
+        for sym, value in zip(entries, point.gradients[name].entries, strict=True):
+            try:
+                approx = difference(loss, at, sym)
+            except NumericError as exc:
+                _report(summary, template, f"finite difference failed: the value {exc}")
+                return worst
+            error = relative_error(_exact(value), approx)
+            summary.derivatives += 1
+            worst = max(worst, error)
+            if error > RELATIVE and abs(approx) > 1e-12:
+                _report(summary, template, f"the gradient entry {sym} disagrees with the "
+                        f"finite difference {sp.N(approx, 15)}")
     return worst
 
 
@@ -294,6 +330,10 @@ def _run_tests(template: Template, item: Item, summary: BankSummary) -> None:
 
 def _sample_answer(test: SampleAnswer, item: Item) -> object:
     """The answer a test describes, built for this variant (wire answers are formulas)."""
+    if isinstance(item, MatrixItem):
+        if isinstance(test.answer, dict):
+            return {str(k): _array_answer(v, item) for k, v in test.answer.items()}
+        return _array_answer(test.answer, item)
     if not isinstance(item, (WireItem, CircuitItem)):
         return test.answer
     env: dict[str, object] = {"upstream": item.upstream, "output": item.point.output}
@@ -311,3 +351,14 @@ def _evaluate(text: object, env: dict[str, object]) -> str:
         return ""
     value = run(compile_formula(parse(str(text), env)), env)  # type: ignore[arg-type]
     return str(value) if not isinstance(value, float) else repr(value)
+
+
+def _array_answer(text: object, item: MatrixItem) -> object:
+    """A test's array answer: given as a list, or a matrix formula in the inputs, G and Y."""
+    if not isinstance(text, str) or not text.strip() or text.lstrip().startswith("["):
+        return text  # given as it would be typed
+    arrays = {**item.inputs, "G": item.upstream, "Y": item.point.output}
+    node = parse_matrix(text, {n: a.shape for n, a in arrays.items()}, dict(item.node.labels))
+    at = {sp.Symbol(entry_name(n, i), real=True): _exact(v)
+          for n, a in arrays.items() for i, v in zip(indices(a.shape), a.entries, strict=True)}
+    return node.output.map(lambda e: repr(to_float(e.xreplace(at)))).nested()

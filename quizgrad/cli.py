@@ -140,41 +140,60 @@ def list_templates(paths: BankPaths = None, as_json: JsonFlag = False) -> None:
 
 @app.command(epilog="Examples: [bold]quizgrad explain \"x*y\" --at x=3,y=-4 --upstream 2[/]  ·  "
              "[bold]quizgrad explain \"sigmoid(w*x + b)\" --at w=0.5,x=-1,b=0.2 --json[/]  ·  "
-             "[bold]quizgrad explain \"q = x + y; f = q * z\" --at x=-2,y=5,z=-4[/]")
+             "[bold]quizgrad explain \"q = x + y; f = q * z\" --at x=-2,y=5,z=-4[/]  ·  "
+             "[bold]quizgrad explain \"A @ B\" --at \"A=[[1,2],[3,4]]\" --at \"B=[[0,1],[1,0]]\" "
+             "--upstream \"[[1,0],[2,1]]\"[/]")
 @boundary
 def explain(
     expression: Annotated[str, typer.Argument(help="The node function, e.g. \"x*y\".",
                                               show_default=False)],
     at: Annotated[list[str], typer.Option(
-        "--at", help="Stored inputs as name=value pairs, e.g. x=3,y=-4 (repeatable).",
-        show_default=False)],
-    upstream: Annotated[str, typer.Option(help="The upstream gradient g.")] = "1",
+        "--at", help="Stored inputs as name=value pairs, e.g. x=3,y=-4; arrays as nested "
+        "lists, e.g. \"A=[[1,2],[3,4]]\" (repeatable).", show_default=False)],
+    upstream: Annotated[str | None, typer.Option(
+        help="The upstream gradient g (for a matrix node, an array shaped like the output).",
+        show_default="1")] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Show the worked solution of one node or circuit: values, local and wire gradients.
+    """Show the worked solution of one node, circuit or matrix node: values, gradients, mistakes.
 
     Every input named in --at is a wire, even one that cancels out of the expression. A circuit
     is written as assignments (q = x + y; f = q * z): its output is the last value, and every
-    named value gets its gradient.
+    named value gets its gradient. A matrix node (A @ B, X @ W + b, softmax_ce(z, y), ...)
+    takes arrays: each input gets a gradient of its own shape.
     """
     from . import render
     from .circuit import is_circuit
     from .errors import ExprError, UsageError
     from .explain import explain as solve_node
-    from .explain import explain_circuit, parse_assignments, parse_upstream, public
+    from .explain import (
+        explain_circuit,
+        parse_assignments,
+        parse_upstream,
+        public,
+        raw_assignments,
+    )
+    from .explain_matrix import explain_matrix, is_matrix
 
-    values = parse_assignments(at)
-    g = parse_upstream(upstream)
+    raw = raw_assignments(at)
     circuit = is_circuit(expression)
+    matrix = not circuit and is_matrix(expression, raw)
+    what = "circuit" if circuit else "matrix node" if matrix else "node function"
     try:
-        data = (explain_circuit if circuit else solve_node)(expression, values, g)
+        if matrix:
+            data = explain_matrix(expression, raw, upstream)
+        else:
+            g = parse_upstream(upstream or "1")
+            data = (explain_circuit if circuit else solve_node)(
+                expression, parse_assignments(at), g)
     except ExprError as exc:
-        what = "circuit" if circuit else "node function"
         raise UsageError(f"cannot read the {what}: {exc}") from None
     if as_json:
         _print_json(public(data))
     elif circuit:
         render.circuit_explanation(data, render.console())
+    elif matrix:
+        render.matrix_explanation(data, render.console())
     else:
         render.explanation(data, render.console())
 

@@ -48,9 +48,10 @@ class Profile:
 
     always_right: frozenset[Coincidence]
     always_paired: frozenset[Pair]
-    best_pairs: int
+    best_pairs: int  # the pair count a draw is held to
     probes: int
     by_definition: frozenset[Coincidence] = frozenset()
+    fewest_pairs: int = 0  # the fewest seen on any probe
 
     @property
     def unrevealable(self) -> frozenset[Coincidence]:
@@ -128,7 +129,8 @@ def profile(assessments: list[Assessment], generic: list[Assessment],
     partial = Profile(always_right, always_paired, 0, len(assessments))
     usable = sorted(pairs for right, pairs in map(partial.score, assessments) if right == 0)
     best = usable[int(pair_quantile * (len(usable) - 1))] if usable else 0
-    return Profile(always_right, always_paired, best, len(assessments), by_definition)
+    return Profile(always_right, always_paired, best, len(assessments), by_definition,
+                   usable[0] if usable else 0)
 
 
 Values = tuple[dict[str, Fraction], Fraction]

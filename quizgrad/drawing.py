@@ -40,15 +40,19 @@ class Segment(NamedTuple):
 
 
 def circuit(node: str, wires: list[WireLabel], output: str | None, upstream: str,
-            unknown: str = "?") -> list[list[Segment]]:
-    """The circuit as lines of styled segments; ``output`` None hides the forward value."""
-    left = [(f"{w.name} = {w.value}", "" if w.gradient == "" else
+            unknown: str = "?", *, output_name: str = "f", sep: str = " = "
+            ) -> list[list[Segment]]:
+    """The circuit as lines of styled segments; ``output`` None hides the forward value.
+
+    Matrix nodes label wires with shapes: ``output_name="Y", sep=": "`` gives "X: 3×2".
+    """
+    left = [(f"{w.name}{sep}{w.value}", "" if w.gradient == "" else
              f"← {w.gradient if w.gradient is not None else unknown}") for w in wires]
     left_width = max(max(len(a), len(b)) for a, b in left) + 4
     inner = len(node) + 2
     rows = 3 * len(wires)
     middle = rows // 2 if len(wires) > 1 else 1
-    out_above = f"f = {output}" if output is not None else "f"
+    out_above = f"{output_name}{sep}{output}" if output is not None else output_name
     out_below = f"← {upstream}"
     out_width = max(len(out_above), len(out_below)) + 4
     lines: list[list[Segment]] = []

@@ -35,9 +35,9 @@ def split_top_level(text: str) -> list[str]:
     return [p for p in parts if p.strip()]
 
 
-def parse_assignments(options: Iterable[str]) -> dict[str, sp.Expr]:
-    """``--at x=3,y=-4`` (repeatable) -> {name: exact value}; UsageError says what is wrong."""
-    values: dict[str, sp.Expr] = {}
+def raw_assignments(options: Iterable[str]) -> dict[str, str]:
+    """``--at x=3,y=-4`` or ``--at "A=[[1,2],[3,4]]"`` (repeatable) -> {name: text}."""
+    values: dict[str, str] = {}
     for option in options:
         for part in split_top_level(option):
             match = _ASSIGNMENT.match(part)
@@ -49,12 +49,20 @@ def parse_assignments(options: Iterable[str]) -> dict[str, sp.Expr]:
                 raise UsageError(f"--at {name}: {why}")
             if name in values:
                 raise UsageError(f"--at gives {name} twice")
-            try:
-                values[name] = ex.parse_number(text)
-            except ExprError as exc:
-                raise UsageError(f"--at {name}: {exc}") from None
+            values[name] = text
     if not values:
         raise UsageError("give the stored inputs with --at, e.g. --at x=3,y=-4")
+    return values
+
+
+def parse_assignments(options: Iterable[str]) -> dict[str, sp.Expr]:
+    """``--at x=3,y=-4`` (repeatable) -> {name: exact value}; UsageError says what is wrong."""
+    values: dict[str, sp.Expr] = {}
+    for name, text in raw_assignments(options).items():
+        try:
+            values[name] = ex.parse_number(text)
+        except ExprError as exc:
+            raise UsageError(f"--at {name}: {exc}") from None
     return values
 
 

@@ -12,6 +12,7 @@ from .circuit_items import CircuitItem
 from .expr import to_text
 from .items import LETTERS, ChoiceItem, Item, LocalItem, TrueFalseItem, WireItem
 from .judge import CORRECT, MISSING, WRONG, Judgement, Part
+from .matrix_items import MatrixItem, rule, show
 from .mistakes import BY_ID
 from .numeric import fmt
 
@@ -46,6 +47,13 @@ def circuit_solution(item: CircuitItem, name: str) -> str:
             f"{'; '.join(pieces)}; together {total}.")
 
 
+def matrix_solution(item: MatrixItem, name: str) -> str:
+    """The rule and the right array for one input, e.g. "W gets X.T @ G = [[...]]"."""
+    formula, where = rule(item.node, name)
+    return (f"{name} gets {formula} = {show(item.expected[name])}"
+            + (f", where {where}." if where else "."))
+
+
 def back_upstream(point: object, step_name: str) -> object:
     """The gradient a step received (its output's gradient)."""
     return point.gradients[step_name]  # type: ignore[attr-defined]
@@ -72,7 +80,9 @@ def mistake_sentence(item: Item, part: Part, mistake: str) -> str:
 def part_feedback(item: Item, part: Part) -> str:
     """One part's verdict in words, with the mistake named and the right answer explained."""
     label = f"Wire {part.wire}: " if part.wire is not None else ""
-    verb = "sent" if isinstance(item, (WireItem, CircuitItem)) else "answered"
+    if isinstance(item, MatrixItem):
+        label = f"{part.wire}: "
+    verb = "sent" if isinstance(item, (WireItem, CircuitItem, MatrixItem)) else "answered"
     if not part.asked:
         return f"{label}{part.message}."
     if part.verdict == CORRECT:
@@ -98,6 +108,8 @@ def _right_answer(item: Item, part: Part) -> str:
         return wire_solution(item, part.wire)
     if isinstance(item, CircuitItem) and part.wire is not None:
         return circuit_solution(item, part.wire)
+    if isinstance(item, MatrixItem) and part.wire is not None:
+        return matrix_solution(item, part.wire) if part.wire in item.ask else ""
     if isinstance(item, LocalItem):
         return f"The local gradient is df/d{item.wrt} = {to_text(item.expected)}."
     if isinstance(item, ChoiceItem):
@@ -144,6 +156,9 @@ def solution(item: Item) -> list[str]:
     if isinstance(item, WireItem):
         return [f"Forward value f = {fmt(item.point.output)}; upstream gradient "
                 f"{fmt(item.upstream)}."] + [wire_solution(item, w) for w in item.ask]
+    if isinstance(item, MatrixItem):
+        return [f"Forward value Y = {show(item.point.output)}; upstream gradient G = "
+                f"{show(item.upstream)}."] + [matrix_solution(item, n) for n in item.ask]
     return [_right_answer(item, Part(None, "", _expected(item), CORRECT))]
 
 

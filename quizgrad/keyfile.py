@@ -25,6 +25,10 @@ from .errors import ExprError, GradientError, KeyFileError
 from .expr import parse, to_text
 from .gcpause import paused
 from .items import LETTERS, ChoiceItem, Item, LocalItem, TrueFalseItem, WireItem
+from .matrix import Array, parse_matrix
+from .matrix_eval import evaluate as evaluate_matrix
+from .matrix_eval import exact_array
+from .matrix_items import MatrixItem
 from .numeric import Tolerance, json_number
 from .plan import plan_for
 from .textio import TextFileError, read_text
@@ -119,6 +123,8 @@ def _item_json(item: Item) -> dict[str, Any]:
             "mistakes": {n: {k: _rounded(v) for k, v in item.mistake_values(n).items()}
                          for n in item.ask},
         })
+    elif isinstance(item, MatrixItem):
+        data.update(_matrix_json(item))
     elif isinstance(item, LocalItem):
         data.update({"node": item.node.text, "inputs": list(item.node.inputs), "wrt": item.wrt,
                      "let": {name: _formula_text(value) for name, value in item.let},
@@ -132,6 +138,33 @@ def _item_json(item: Item) -> dict[str, Any]:
     elif isinstance(item, TrueFalseItem):
         data.update({"answer": item.answer, "mistake": item.mistake})
     data["explanation"] = item.explanation
+    return data
+
+
+def _matrix_json(item: MatrixItem) -> dict[str, Any]:
+    point, node = item.point, item.node
+
+    def numbers(array: Array) -> Any:
+        return array.nested(_number)
+
+    data: dict[str, Any] = {
+        "node": node.text,
+        "shapes": {n: list(node.shape(n)) for n in node.inputs},
+        "inputs": {n: a.nested(json_number) for n, a in point.inputs.items()},
+        "inputs_exact": {n: a.nested(str) for n, a in point.inputs.items()},
+    }
+    if node.labels:
+        data["labels"] = {n: list(v) for n, v in node.labels}
+    data.update({
+        "upstream": point.upstream.nested(json_number),
+        "upstream_exact": point.upstream.nested(str),
+        "output": numbers(point.output),
+        "ask": list(item.ask),
+        "answer": {n: numbers(item.expected[n]) for n in item.ask},
+        "answer_exact": {n: item.exact(n) for n in item.ask},
+        "mistakes": {n: {m: a.nested(_rounded) for m, a in item.mistake_values(n).items()}
+                     for n in item.ask},
+    })
     return data
 
 
@@ -259,6 +292,8 @@ def item_from_json(data: dict[str, Any]) -> Item:
         point = evaluate(circuit, inputs, _fraction(data["upstream_exact"]))
         _verify(data, {n: point.gradients[n] for n in data["ask"]})
         return CircuitItem(**common, circuit=circuit, ask=tuple(data["ask"]), point=point)
+    if kind == "matrix":
+        return _matrix_from_json(data, common)
     if kind == "local":
         names = tuple(data["inputs"])
         let = tuple((k, _formula(v, names)) for k, v in data.get("let", {}).items())
@@ -271,3 +306,36 @@ def item_from_json(data: dict[str, Any]) -> Item:
     if kind == "truefalse":
         return TrueFalseItem(**common, answer=bool(data["answer"]), mistake=data.get("mistake"))
     raise ValueError(f"unknown item type {kind!r}")
+
+
+def _matrix_from_json(data: dict[str, Any], common: dict[str, Any]) -> MatrixItem:
+    shapes = {str(n): tuple(int(k) for k in v) for n, v in data["shapes"].items()}
+    labels = {str(n): tuple(int(k) for k in v) for n, v in data.get("labels", {}).items()}
+    node = parse_matrix(data["node"], shapes, labels)
+    inputs = {n: exact_array(_exact_nested(data["inputs_exact"][n]), shapes[n]) for n in shapes}
+    upstream = exact_array(_exact_nested(data["upstream_exact"]), node.output.shape)
+    point = evaluate_matrix(node, inputs, upstream)
+    for name, stored in data.get("answer", {}).items():
+        computed = point.gradients[name]
+        flat = Array(computed.shape, computed.entries).nested()
+        _verify({"id": data["id"], "answer": _flat_pairs(stored, flat, name)},
+                _flat_pairs(flat, flat, name))
+    return MatrixItem(**common, node=node, ask=tuple(data["ask"]), point=point)
+
+
+def _exact_nested(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_exact_nested(v) for v in value]
+    return _fraction(value)
+
+
+def _flat_pairs(stored: Any, like: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested lists as {'[0,1]': entry} so answers compare entry by entry."""
+    if not isinstance(like, list):
+        return {prefix: stored}
+    if not isinstance(stored, list) or len(stored) != len(like):
+        raise ValueError("a stored answer has the wrong shape")
+    out: dict[str, Any] = {}
+    for index, (a, b) in enumerate(zip(stored, like, strict=True)):
+        out.update(_flat_pairs(a, b, f"{prefix}[{index}]"))
+    return out

@@ -2,9 +2,10 @@
 
 A matrix node such as ``A @ B``, ``X @ W + b`` or ``softmax_ce(z, y)`` is read by the same
 safe language as scalar nodes (allow-listed tokens, limits, positions in errors), extended
-with ``@`` and the functions sum, mean, dot, softmax, softmax_ce and transpose; the scalar
-functions apply entry by entry and + - * / broadcast as in NumPy. Every entry of every
-input is a symbol (``A[0,1]``), so the output is an :class:`Array` of ordinary formulas.
+with ``@`` and the functions sum, mean, dot, outer, softmax, softmax_ce, onehot and
+transpose; the scalar functions apply entry by entry and + - * / broadcast as in NumPy.
+Every entry of every input is a symbol (``A[0,1]``), so the output is an :class:`Array` of
+ordinary formulas.
 
 The node rule for arrays: an input X receives, in each entry, the sum over the output's
 entries of G_ij * dY_ij/dX_kl (G the upstream gradient, same shape as Y). That is derived
@@ -135,9 +136,18 @@ def transpose(a: Array) -> Array:
                                      for i in range(rows)))
 
 
-def total(a: Array) -> Array:
-    """The sum of every entry, as a number."""
-    return Array((), (sp.Add(*a.entries),))
+def total(a: Array, axis: int | None = None) -> Array:
+    """The sum of every entry (a number), or along one axis as NumPy's ``sum(a, axis)``."""
+    if axis is None:
+        return Array((), (sp.Add(*a.entries),))
+    if axis >= len(a.shape):
+        raise ValueError(f"axis {axis} does not exist for {_show(a.shape)}")
+    if len(a.shape) == 1:
+        return Array((), (sp.Add(*a.entries),))
+    rows = a.rows()
+    if axis == 0:
+        return Array((a.shape[1],), tuple(sp.Add(*col) for col in zip(*rows, strict=True)))
+    return Array((a.shape[0],), tuple(sp.Add(*row) for row in rows))
 
 
 def reduce_to(a: Array, shape: Shape) -> Array:
@@ -183,7 +193,9 @@ def _show(shape: Shape) -> str:
 
 # --- the node --------------------------------------------------------------------------------
 
-MATRIX_FUNCTIONS = {"sum": 1, "mean": 1, "dot": 2, "softmax": 1, "softmax_ce": 2, "transpose": 1}
+MATRIX_FUNCTIONS = {"sum": 1, "mean": 1, "dot": 2, "softmax": 1, "softmax_ce": 2, "transpose": 1,
+                    "onehot": 2, "outer": 2}
+AXIS_FUNCTIONS = ("sum", "mean")  # sum(X) or sum(X, axis) with axis 0 (down) or 1 (across)
 ELEMENTWISE = frozenset(n for n, spec in FUNCTIONS.items() if spec.arity == 1)
 KINDS = ("matmul", "linear", "softmax", "softmax_ce", "elementwise", "sum", "mean", "dot",
          "general")
@@ -348,8 +360,14 @@ class _Builder(ex._Builder):
     def call_array(self, node: ast.Call) -> Array:
         func = node.func.id  # type: ignore[attr-defined]
         arity = MATRIX_FUNCTIONS.get(func) or FUNCTIONS[func].arity
+        if func in AXIS_FUNCTIONS and len(node.args) == 2 and not node.keywords:
+            return self.along(node, func)
         if node.keywords or len(node.args) != arity:
-            raise self.fail(f"{func}() takes {arity} argument{'s' if arity > 1 else ''}", node)
+            raise self.fail(f"{func}() takes {arity} argument{'s' if arity > 1 else ''}"
+                            + (" (or 2: an array and an axis)" if func in AXIS_FUNCTIONS
+                               else ""), node)
+        if func == "onehot":
+            return self.onehot(node)
         if func == "softmax_ce":
             label = node.args[1]
             if not (isinstance(label, ast.Name) and label.id in self.labels):
@@ -368,7 +386,37 @@ class _Builder(ex._Builder):
             return softmax(args[0])
         if func == "transpose":
             return transpose(args[0])
+        if func == "outer":
+            if len(args[0].shape) != 1 or len(args[1].shape) != 1:
+                raise self.fail("outer(x, y) takes two vectors", node)
+            return Array((args[0].shape[0], args[1].shape[0]),
+                         tuple(a * b for a in args[0].entries for b in args[1].entries))
         spec = FUNCTIONS[func]
         if arity == 1:
             return args[0].map(spec.build)
         return elementwise(spec.build, args[0], args[1])
+
+    def along(self, node: ast.Call, func: str) -> Array:
+        """sum(X, axis) or mean(X, axis): the axis a literal 0 or 1."""
+        array, axis = self.build(node.args[0]), self.build(node.args[1])
+        value = axis.entries[0] if not axis.shape else None
+        if value not in (0, 1):
+            raise self.fail(f"the axis of {func}() is 0 (down the rows) or 1 (across)",
+                            node.args[1])
+        out = total(array, int(value))  # type: ignore[arg-type]
+        count = len(array.entries) // max(1, len(out.entries))
+        return out.map(lambda v: v / count) if func == "mean" else out
+
+    def onehot(self, node: ast.Call) -> Array:
+        """One-hot rows of C entries, one per class index in y (a vector when y holds one)."""
+        label, count = node.args
+        if not (isinstance(label, ast.Name) and label.id in self.labels):
+            raise self.fail("onehot(y, C) takes class indices y declared with 'class'", label)
+        size = self.build(count)
+        classes = size.entries[0] if not size.shape else None
+        indices_ = self.labels[label.id]
+        if classes is None or not classes.is_Integer or not max(indices_) < classes <= 64:
+            raise self.fail(f"onehot(y, C) needs C, the number of classes (above every index "
+                            f"in {label.id})", count)
+        shape = (int(classes),) if len(indices_) == 1 else (len(indices_), int(classes))
+        return one_hot(indices_, shape)

@@ -198,7 +198,7 @@ MATRIX_ONLY: tuple[tuple[str, str], ...] = (
     ("no-transpose", "multiplied by the other factor without transposing it: for Y = A @ B, "
      "A gets G @ B.T and B gets A.T @ G"),
     ("wrong-order", "multiplied the upstream gradient and the transposed factor in the wrong "
-     "order: A gets G @ B.T, not B.T @ G"),
+     "order: for Y = A @ B, A gets G @ B.T, not B.T @ G"),
     ("forward-instead-of-upstream", "used the node's forward output Y where the upstream "
      "gradient G belongs"),
     ("bias-not-summed", "gave the bias the whole upstream gradient; a bias broadcast over the "

@@ -17,7 +17,10 @@ from .errors import GradientError
 from .feedback import item_feedback
 from .items import LETTERS, ChoiceItem, Item, LocalItem, TrueFalseItem, WireItem, draw
 from .judge import CORRECT, Judgement, judge
+from .matrix import describe
+from .matrix_items import MatrixItem
 from .response import read_boolean, read_choice, read_formula, read_number
+from .response_array import read_array
 from .rng import Stream
 
 QUIT = ("quit", "exit", "q", ":q")
@@ -120,10 +123,10 @@ class Session:
         """Ask one item; None when the student quits or input ends."""
         self.io.item(number, total, item)
         answer: Any
-        if isinstance(item, (WireItem, CircuitItem)) and len(item.ask) > 1:
+        if isinstance(item, (WireItem, CircuitItem, MatrixItem)) and len(item.ask) > 1:
             answer = {}
             for wire in item.ask:
-                raw = self.line(item, f"wire {wire}")
+                raw = self.line(item, _wire_label(item, wire))
                 if raw is None:
                     return None
                 if raw is SKIPPED:
@@ -131,8 +134,8 @@ class Session:
                     break
                 answer[wire] = raw
         else:
-            label = (f"wire {item.ask[0]}" if isinstance(item, (WireItem, CircuitItem))
-                     else _label(item))
+            label = (_wire_label(item, item.ask[0])
+                     if isinstance(item, (WireItem, CircuitItem, MatrixItem)) else _label(item))
             raw = self.line(item, label)
             if raw is None:
                 return None
@@ -164,7 +167,7 @@ class Session:
             if command in HELP:
                 self.io.note("Type your answer, or: hint, skip, quit.", "help")
                 continue
-            problem = unreadable(item, raw)
+            problem = unreadable(item, raw, label)
             if problem:
                 first, _, caret = problem.partition("\n")
                 indented = "".join(f"\n    {line}" for line in caret.splitlines())
@@ -176,6 +179,12 @@ class Session:
 SKIPPED = object()
 
 
+def _wire_label(item: Item, name: str) -> str:
+    if isinstance(item, MatrixItem):
+        return f"gradient of {name} ({'×'.join(map(str, item.node.shape(name))) or 'number'})"
+    return f"wire {name}"
+
+
 def _label(item: Item) -> str:
     if isinstance(item, LocalItem):
         return f"df/d{item.wrt}"
@@ -184,11 +193,18 @@ def _label(item: Item) -> str:
     return "true or false"
 
 
-def unreadable(item: Item, raw: str) -> str | None:
+def unreadable(item: Item, raw: str, label: str = "") -> str | None:
     """Why ``raw`` cannot be read as an answer to ``item`` (None when it can, or is empty)."""
     if not raw.strip():
         return "Type an answer (or skip)"
-    if isinstance(item, (WireItem, CircuitItem)):
+    if isinstance(item, MatrixItem):
+        reading = read_array(raw)
+        name = next((n for n in item.ask if label.startswith(f"gradient of {n} ")), None)
+        if reading.ok and name is not None:
+            given = reading.value
+            if given.shape != item.node.shape(name) and not item.matching(name, given):  # type: ignore[union-attr]
+                return item.shape_message(name, given)  # type: ignore[arg-type]
+    elif isinstance(item, (WireItem, CircuitItem)):
         reading = read_number(raw)
     elif isinstance(item, LocalItem):
         reading = read_formula(raw, item.names)
@@ -209,6 +225,11 @@ def hint(item: Item) -> str:
         parts = [f"df/d{w} = {item.plan.local_text[w]}" for w in item.ask]
         return (f"The local gradient: {'; '.join(parts)}. Evaluate it at the stored inputs and "
                 f"multiply by the upstream gradient {_number(item.upstream)}.")
+    if isinstance(item, MatrixItem):
+        shapes = "; ".join(f"{n} is {describe(item.node.shape(n))}" for n in item.ask)
+        return (f"Each input gets an array of its own shape ({shapes}). Work out which products "
+                "of G and the other factors give that shape; for a single entry, the gradient "
+                "is the sum over the output of G times the entry's effect on each output.")
     if isinstance(item, CircuitItem):
         return ("Go backwards node by node: each node multiplies the gradient it receives by its "
                 "local gradients, and a value that feeds several nodes adds up what they send.")

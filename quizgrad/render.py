@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from .items import Item
     from .judge import Judgement
     from .keyfile import Key
+    from .matrix_items import MatrixItem
     from .quiz import Row
 
 STYLES = {"value": "cyan", "gradient": "magenta", "node": "bold", "wire": "dim", "": ""}
@@ -50,9 +51,10 @@ def styled(lines: list[list[Segment]]) -> Text:
     return text
 
 
-def draw_node(node: str, wires: list[WireLabel], output: str | None, upstream: str) -> Text:
-    """A node drawn as a circuit, coloured."""
-    return styled(circuit(node, wires, output, upstream))
+def draw_node(node: str, wires: list[WireLabel], output: str | None, upstream: str,
+              **options: str) -> Text:
+    """A node drawn as a circuit, coloured (``options``: see :func:`drawing.circuit`)."""
+    return styled(circuit(node, wires, output, upstream, **options))
 
 
 def check_report(report: CheckReport, out: Console) -> None:
@@ -160,6 +162,39 @@ def circuit_explanation(data: dict[str, Any], out: Console) -> None:
     for name, gradient in data["wires"].items():
         grads.add_row(name, fmt(data["values"][name]), fmt(gradient))
     out.print(grads)
+
+
+def matrix_explanation(data: dict[str, Any], out: Console) -> None:
+    """A matrix node: the node with shapes, the arrays, each input's rule and gradient."""
+
+    def size(shape: list[int]) -> str:
+        return "×".join(map(str, shape)) or "number"
+
+    labels = [WireLabel(n, size(s), "✓") for n, s in data["shapes"].items()]
+    out.print(draw_node(data["node"], labels, size(data["output_shape"]), "G",
+                        output_name="Y", sep=": "), no_wrap=True, crop=True)
+    for name, text in data["shown_arrays"].items():
+        out.print(Text(f"  {name} = ", style="bold") + Text(text), soft_wrap=True)
+    out.print(Text("  Y = ", style="bold") + Text(data["shown_output"]), soft_wrap=True)
+    out.print()
+    table = Table(title="backward: each input gets an array of its own shape",
+                  title_justify="left")
+    for column in ("input", "rule", "gradient"):
+        table.add_column(column, overflow="fold")
+    for name, formula, where, value in data["shown_steps"]:
+        rule = formula + (f"\n({where})" if where else "")
+        table.add_row(name, rule, Text(value, style="magenta"))
+    out.print(table)
+    for kink in data.get("kinks", []):
+        out.print(Text(f"note: {kink}", style="yellow"))
+    mistakes = data.get("shown_mistakes", [])
+    if mistakes:
+        wrong = Table(title="common wrong answers", title_justify="left")
+        for column in ("input", "wrong answer", "mistake", "what it means"):
+            wrong.add_column(column, overflow="fold")
+        for row in mistakes:
+            wrong.add_row(*row)
+        out.print(wrong)
 
 
 def _paren(text: str) -> str:
@@ -301,6 +336,7 @@ class TerminalQuiz:
         from .circuit_items import CircuitItem
         from .drawing import layout_lines
         from .items import LETTERS, ChoiceItem, WireItem
+        from .matrix_items import MatrixItem
         from .numeric import fmt
 
         self.out.print()
@@ -315,6 +351,8 @@ class TerminalQuiz:
         if isinstance(item, CircuitItem):
             drawing = layout_lines(item.blank_layout)
             self.out.print(styled(drawing), no_wrap=True, crop=True)
+        if isinstance(item, MatrixItem):
+            self.matrix(item, reveal=False)
         if isinstance(item, ChoiceItem):
             for index, choice in enumerate(item.choices):
                 self.out.print(f"  ({LETTERS[index]}) {choice.text}")
@@ -329,6 +367,7 @@ class TerminalQuiz:
         from .circuit_items import CircuitItem, layout_for
         from .drawing import layout_lines
         from .items import WireItem
+        from .matrix_items import MatrixItem
         from .numeric import fmt
 
         if judgement.verdict == "correct":
@@ -346,6 +385,30 @@ class TerminalQuiz:
         if isinstance(item, CircuitItem):
             drawing = layout_lines(layout_for(item.circuit, item.point))
             self.out.print(styled(drawing), no_wrap=True, crop=True)
+        if isinstance(item, MatrixItem):
+            self.matrix(item, reveal=True)
+
+    def matrix(self, item: MatrixItem, reveal: bool) -> None:
+        """A matrix node: drawn with shapes on its wires, then the arrays themselves."""
+        from .matrix_items import show
+
+        def size(shape: tuple[int, ...]) -> str:
+            return "×".join(map(str, shape)) or "number"
+
+        labels = [WireLabel(n, size(a.shape), ("✓" if reveal else "?") if n in item.ask else "")
+                  for n, a in item.inputs.items()]
+        self.out.print(draw_node(item.node.text, labels, size(item.point.output.shape), "G",
+                                 output_name="Y", sep=": "), no_wrap=True, crop=True)
+        arrays = [(n, show(a)) for n, a in item.inputs.items()]
+        arrays += [(n, f"{list(v) if len(v) > 1 else v[0]} (class index)")
+                   for n, v in item.node.labels]
+        arrays.append(("G", show(item.upstream)))
+        if reveal:
+            arrays += [(f"d{n}", show(item.expected[n])) for n in item.ask]
+        for name, text in arrays:
+            style = "red" if name.startswith("d") and reveal and name[1:] in item.ask else ""
+            self.out.print(Text(f"  {name} = ", style="bold") + Text(text, style=style),
+                           soft_wrap=True)
 
     def summary(self, rows: list[Row], points: float, max_points: float) -> None:
         """The closing table and the score."""

@@ -9,6 +9,7 @@ the first unreadable entry is named by its row and column.
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from typing import Any
 
 from .matrix import MAX_ENTRIES, Array
@@ -29,8 +30,8 @@ def show_raw(answer: Any) -> str:
     return str(answer)
 
 
-def read_array(answer: Any) -> Reading:
-    """An array answer; the value is an Array of floats (exact parsing, floats to compare)."""
+def read_array(answer: Any, exact: bool = False) -> Reading:
+    """An array answer; the value is an Array of floats (or, ``exact``, of Fractions)."""
     raw = show_raw(answer)
     if answer is None or (isinstance(answer, str) and not answer.strip()):
         return Reading(MISSING, raw)
@@ -58,10 +59,21 @@ def read_array(answer: Any) -> Reading:
             if not reading.ok:
                 return Reading(INVALID, raw, message=f"{where}: {reading.message}")
             try:
-                entries.append(to_float(reading.value))  # type: ignore[arg-type]
+                entries.append(_exact(reading.value) if exact
+                               else to_float(reading.value))  # type: ignore[arg-type]
             except NumericError as exc:
                 return Reading(INVALID, raw, message=f"{where}: the value {exc}")
+            except ValueError:
+                return Reading(INVALID, raw, message=f"{where} is not a rational number")
     return Reading(OK, raw, Array(shape, tuple(entries)))  # type: ignore[arg-type]
+
+
+def _exact(value: Any) -> Fraction:
+    if isinstance(value, Fraction):
+        return value
+    if getattr(value, "is_Rational", False):
+        return Fraction(int(value.p), int(value.q))
+    raise ValueError(value)
 
 
 def _where(shape: tuple[int, ...], row: int, column: int) -> str:

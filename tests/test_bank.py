@@ -238,4 +238,4 @@ def test_bundled_banks_load_with_unique_ids():
     ids = [t.id for b in banks for t in b.templates]
     assert len(ids) == len(set(ids)) >= 30
     kinds = {t.type for b in banks for t in b.templates}
-    assert kinds == {"wire", "circuit", "local", "choice", "truefalse"}
+    assert kinds == {"wire", "circuit", "matrix", "local", "choice", "truefalse"}

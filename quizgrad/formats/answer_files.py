@@ -7,12 +7,15 @@ import json
 from ..circuit_items import CircuitItem
 from ..items import LETTERS, ChoiceItem, Item, LocalItem, TrueFalseItem, WireItem
 from ..keyfile import KeyVariant
+from ..matrix import describe
+from ..matrix_items import MatrixItem
 
 HEADER = """\
 # quizgrad answer file{who}
 # Fill in each answer after its colon, save, and hand the file back. Leave an answer empty
 # if you skip it. Numbers may be written as -8, 0.25, 1/4, 2.5e-3 or 2*(-4); a formula
-# goes in quotes, e.g. "s*(1-s)"; a choice is its letter; true/false is true or false.
+# goes in quotes, e.g. "s*(1-s)"; a matrix is a list of rows, e.g. [[1, -2], [0, 3]];
+# a choice is its letter; true/false is true or false.
 """
 
 
@@ -42,6 +45,13 @@ def answer_template(variant: KeyVariant, seed: str) -> str:
             lines.extend(f"    {_key(w)}:    # the gradient on wire {w}" for w in item.ask)
         elif isinstance(item, (WireItem, CircuitItem)):
             lines.append(f"  {key}:    # the gradient on wire {item.ask[0]}")
+        elif isinstance(item, MatrixItem) and len(item.ask) > 1:
+            lines.append(f"  {key}:")
+            lines.extend(f"    {_key(n)}:    # the gradient of {n}: {_array_hint(item, n)}"
+                         for n in item.ask)
+        elif isinstance(item, MatrixItem):
+            name = item.ask[0]
+            lines.append(f"  {key}:    # the gradient of {name}: {_array_hint(item, name)}")
         elif isinstance(item, LocalItem):
             helpers = ", ".join(n for n, _ in item.let)
             hint = f"; you may use {helpers}" if helpers else ""
@@ -52,3 +62,17 @@ def answer_template(variant: KeyVariant, seed: str) -> str:
         elif isinstance(item, TrueFalseItem):
             lines.append(f"  {key}:    # true or false")
     return "\n".join(lines) + "\n"
+
+
+def _array_hint(item: MatrixItem, name: str) -> str:
+    """'a 2×3 matrix, e.g. [[a, b, c], [d, e, f]]' for the shape of ``name``."""
+    shape = item.node.shape(name)
+    letters = iter("abcdefghijklmnopqrstuvwxyz" * 3)
+    if not shape:
+        return "a number"
+    if len(shape) == 1:
+        return f"{describe(shape)}, e.g. [{', '.join(next(letters) for _ in range(shape[0]))}]"
+    rows = ["[" + ", ".join(next(letters) for _ in range(shape[1])) + "]"
+            for _ in range(shape[0])]
+    example = "[" + ", ".join(rows) + "]" if len(rows) <= 3 else "[[...], ...]"
+    return f"{describe(shape)}, e.g. {example}"

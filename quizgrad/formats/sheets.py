@@ -13,6 +13,8 @@ from ..circuit_items import CircuitItem
 from ..drawing import Layout, WireLabel, circuit, layout_text, plain
 from ..items import LETTERS, ChoiceItem, Item, LocalItem, TrueFalseItem, WireItem
 from ..keyfile import KeyVariant
+from ..matrix import Array
+from ..matrix_items import MatrixItem, show
 from ..numeric import fmt
 
 
@@ -70,6 +72,16 @@ def _markdown_lines(item: Item) -> str:
         drawing = layout_text(item.blank_layout)
         lines += ["```text", drawing, "```", ""]
         lines += [f"- gradient at {name}: ______" for name in item.ask]
+    elif isinstance(item, MatrixItem):
+        labels = [WireLabel(n, _size(a.shape), "?" if n in item.ask else "")
+                  for n, a in item.inputs.items()]
+        drawing = plain(circuit(item.node.text, labels, _size(item.point.output.shape), "G",
+                                output_name="Y", sep=": "))
+        arrays = [f"{n} = {show(a)}" for n, a in item.inputs.items()]
+        arrays += [f"{n} = {list(v) if len(v) > 1 else v[0]} (class index)"
+                   for n, v in item.node.labels]
+        lines += ["```text", drawing, "", *arrays, f"G = {show(item.upstream)}", "```", ""]
+        lines += [f"- gradient of {n} ({_size(item.node.shape(n))}): ______" for n in item.ask]
     elif isinstance(item, LocalItem):
         helpers = ", ".join(name for name, _ in item.let)
         lines.append(f"- df/d{item.wrt} = ______" + (f" (you may use {helpers})"
@@ -102,6 +114,13 @@ ul.answers { list-style: none; padding: 0; margin: .25rem 0 0; }
 ul.answers li { margin: .35rem 0; }
 .blank { display: inline-block; min-width: 9rem; border-bottom: 1px solid var(--line);
          height: 1.2rem; vertical-align: bottom; }
+.blank.wide { min-width: 16rem; }
+.arrays { display: flex; flex-wrap: wrap; gap: .5rem 1.5rem; margin: .25rem 0 .5rem; }
+.array { display: flex; align-items: center; gap: .4rem;
+         font: 13px ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; }
+table.matrix { border-collapse: collapse; border-left: 1.5px solid var(--ink);
+               border-right: 1.5px solid var(--ink); }
+table.matrix td { padding: .1rem .45rem; text-align: right; }
 ol.choices { list-style: lower-alpha; margin: .25rem 0 0; }
 footer { color: var(--muted); font-size: .85rem; margin-top: 2rem; }
 @media print {
@@ -121,41 +140,67 @@ def node_svg(item: WireItem) -> str:
     below them; the forward value sits on the output wire, the upstream gradient arrives
     from the right.
     """
-    names = list(item.inputs)
-    labels = [f"{n} = {fmt(item.inputs[n])}" for n in names]
+    wires = [(n, f"{n} = {fmt(v)}", n in item.ask) for n, v in item.inputs.items()]
+    return _node_svg(item.node.text, wires, f"f = {fmt(item.point.output)}",
+                     f"\u2190 {fmt(item.upstream)} (upstream)", _description(item))
+
+
+def matrix_svg(item: MatrixItem) -> str:
+    """A matrix node as a small circuit: shapes on the wires (the arrays follow as tables)."""
+    wires = [(n, f"{n}: {_size(a.shape)}", n in item.ask) for n, a in item.inputs.items()]
+    wires += [(n, f"{n} = {list(v) if len(v) > 1 else v[0]}", False)
+              for n, v in item.node.labels]
+    return _node_svg(item.node.text, wires, f"Y: {_size(item.point.output.shape)}",
+                     "\u2190 G (upstream)", f"Matrix node Y = {item.node.text}")
+
+
+def _size(shape: tuple[int, ...]) -> str:
+    return "×".join(map(str, shape)) if shape else "number"
+
+
+def _node_svg(text: str, wires: list[tuple[str, str, bool]], out_value: str, upstream: str,
+              description: str) -> str:
+    labels = [label for _, label, _ in wires]
     left = max(max(len(label) for label in labels) * CHAR + 48, 140)
-    box_w = max(len(item.node.text) * CHAR + 28, 70)
-    out_labels = [f"f = {fmt(item.point.output)}", f"\u2190 {fmt(item.upstream)} (upstream)"]
-    right = max(len(label) for label in out_labels) * CHAR + 40
+    box_w = max(len(text) * CHAR + 28, 70)
+    right = max(len(out_value), len(upstream)) * CHAR + 40
     row = 56
-    height = row * len(names) + 16
+    height = row * len(wires) + 16
     width = left + box_w + right
-    box_x, box_y, box_h = left, 8, row * len(names)
+    box_x, box_y, box_h = left, 8, row * len(wires)
     mid = box_y + box_h / 2
     parts = [f'<svg class="circuit" xmlns="http://www.w3.org/2000/svg" role="img" '
              f'width="{width:.0f}" height="{height:.0f}" viewBox="0 0 {width:.0f} {height:.0f}" '
-             f'aria-label="{escape(_description(item))}">']
-    for index, (name, label) in enumerate(zip(names, labels, strict=True)):
+             f'aria-label="{escape(description)}">']
+    for index, (name, label, asked) in enumerate(wires):
         y = box_y + row * index + row / 2
         parts.append(f'<line x1="6" y1="{y:.1f}" x2="{box_x}" y2="{y:.1f}" stroke="#444" '
                      'stroke-width="1.5"/>')
         parts.append(f'<text class="value" x="12" y="{y - 7:.1f}">{escape(label)}</text>')
-        if name in item.ask:
+        if asked:
             parts.append(f'<text class="gradient" x="12" y="{y + 18:.1f}">'
                          f"\u2190 ? (wire {escape(name)})</text>")
     parts.append(f'<rect x="{box_x}" y="{box_y}" width="{box_w:.0f}" height="{box_h}" rx="8" '
                  'fill="#f4f4f4" stroke="#222" stroke-width="1.5"/>')
     parts.append(f'<text class="node-text" x="{box_x + box_w / 2:.1f}" y="{mid + 4:.1f}" '
-                 f'text-anchor="middle">{escape(item.node.text)}</text>')
+                 f'text-anchor="middle">{escape(text)}</text>')
     end = box_x + box_w
     parts.append(f'<line x1="{end:.1f}" y1="{mid:.1f}" x2="{width - 6:.1f}" y2="{mid:.1f}" '
                  'stroke="#444" stroke-width="1.5"/>')
     parts.append(f'<text class="value" x="{end + 12:.1f}" y="{mid - 7:.1f}">'
-                 f'{escape(out_labels[0])}</text>')
+                 f'{escape(out_value)}</text>')
     parts.append(f'<text class="gradient" x="{end + 12:.1f}" y="{mid + 18:.1f}">'
-                 f'{escape(out_labels[1])}</text>')
+                 f'{escape(upstream)}</text>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+def matrix_table(name: str, array: Array) -> str:
+    """``name =`` and the array as a bracketed HTML table."""
+    rows = "".join("<tr>" + "".join(f"<td>{escape(fmt(v))}</td>" for v in row) + "</tr>"
+                   for row in array.rows())
+    return (f'<div class="array"><span>{escape(name)} =</span>'
+            f'<table class="matrix">{rows}</table></div>')
 
 
 CELL_W, CELL_H = 7.8, 17.0
@@ -210,6 +255,13 @@ def _answers_html(item: Item) -> str:
         rows = "".join(f'<li>wire {escape(w)}: <span class="blank"></span></li>'
                        for w in item.ask)
         return f'{node_svg(item)}<ul class="answers">{rows}</ul>'
+    if isinstance(item, MatrixItem):
+        arrays = "".join(matrix_table(n, a) for n, a in
+                         [*item.inputs.items(), ("G", item.upstream)])
+        rows = "".join(f'<li>gradient of {escape(n)} ({_size(item.node.shape(n))}): '
+                       '<span class="blank wide"></span></li>' for n in item.ask)
+        return (f'{matrix_svg(item)}<div class="arrays">{arrays}</div>'
+                f'<ul class="answers">{rows}</ul>')
     if isinstance(item, LocalItem):
         helpers = ", ".join(name for name, _ in item.let)
         note = f" <small>(you may use {escape(helpers)})</small>" if helpers else ""
