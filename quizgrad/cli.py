@@ -254,6 +254,78 @@ def generate(
         render.generated(summary, render.console())
 
 
+@app.command(epilog="Examples: [bold]quizgrad export --to moodle --variants 20 --seed fall26 "
+             "--out backprop.xml[/]  ·  [bold]quizgrad export questions/2-nodes.yaml --to gift "
+             "--variants 5 --seed 7 --out nodes.txt[/]  ·  [bold]quizgrad export --to qti "
+             "--variants 10 --seed 7 --pick matmul-square --out matmul-qti.zip[/]")
+@boundary
+def export(
+    paths: BankPaths = None,
+    to: Annotated[str, typer.Option(help="moodle (Moodle XML), gift, or qti (a QTI 2.1 zip).",
+                                    show_default=False)] = "",
+    variants: Annotated[int, typer.Option(help="Variants per template.")] = 5,
+    seed: Annotated[str, typer.Option(help="Any text; the same seed gives the same numbers "
+                                      "as generate --count.", show_default=False)] = "",
+    pick: Annotated[list[str] | None, typer.Option(
+        help="Only these template ids (repeatable, or comma-separated).",
+        show_default=False)] = None,
+    out: Annotated[Path | None, typer.Option(help="The file to write.",
+                                             show_default=False)] = None,
+    force: Annotated[bool, typer.Option(help="Replace an existing --out file.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Export variants as LMS questions that give quizgrad's diagnosis as feedback.
+
+    Wire and circuit values become numerical questions (a category per template): the right
+    value with the item's tolerance, each predicted mistake's value as a 0% answer carrying
+    that mistake's feedback. Matrices become grids of numeric blanks (Moodle cloze, QTI);
+    choice and true/false questions keep their feedback. Formula items are left out.
+    """
+    from . import render
+    from .bank import load_banks
+    from .errors import UsageError
+    from .export import export_questions
+    from .generate import pick as pick_templates
+    from .lms import FORMATS, write_export
+
+    if to not in FORMATS:
+        raise UsageError(f"give --to {' | '.join(FORMATS)}")
+    if not seed:
+        raise UsageError("give a --seed (any text): it makes the export reproducible")
+    if not 1 <= variants <= 500:
+        raise UsageError("--variants must be from 1 to 500")
+    if out is None:
+        raise UsageError("give the file to write with --out PATH")
+    banks = load_banks(paths or [])
+    questions = export_questions(pick_templates(banks, pick or []), seed, variants)
+    written = write_export(questions, to, out, force)
+    if as_json:
+        _print_json({"out": written.path, "format": written.format,
+                     "questions": written.questions, "notes": list(written.notes)})
+    else:
+        render.exported(written, render.console())
+
+
+@app.command(epilog="Examples: [bold]quizgrad schema bank > bank.schema.json[/]  ·  "
+             "[bold]quizgrad schema submission > submission.schema.json[/]")
+@boundary
+def schema(
+    what: Annotated[str, typer.Argument(help="bank or submission.", show_default=False)],
+) -> None:
+    """Print the JSON Schema of a bank or of an answer file (for editors and CI).
+
+    Save it beside your banks and put "# yaml-language-server: $schema=bank.schema.json" on
+    a bank's first line: editors with YAML support then check keys, types and mistake ids as
+    you type. The loader still checks what a schema cannot: formulas, shapes and ranges.
+    """
+    from .errors import UsageError
+    from .schema import SCHEMAS
+
+    if what not in SCHEMAS:
+        raise UsageError(f"schema takes one of: {', '.join(SCHEMAS)}")
+    _print_json(SCHEMAS[what]())
+
+
 @app.command(epilog="Examples: [bold]quizgrad grade set/key.json handed-in/ --out graded/[/]  ·  "
              "[bold]quizgrad grade set/key.json s001.yaml --out graded/[/]")
 @boundary
@@ -264,6 +336,12 @@ def grade(
         help="Answer files (.yaml, .yml, .json, .csv) or folders of them.", show_default=False)],
     out: Annotated[Path | None, typer.Option(help="The folder for the reports.",
                                              show_default=False)] = None,
+    form: Annotated[str, typer.Option(
+        "--format", help="quizgrad; canvas (also writes canvas.csv for Canvas's gradebook "
+        "import); gradescope (results.json for a Gradescope autograder, one submission).")
+    ] = "quizgrad",
+    assignment: Annotated[str, typer.Option(
+        help="The assignment's column title in canvas.csv.")] = "quizgrad",
     as_json: JsonFlag = False,
 ) -> None:
     """Grade a class: marks, feedback per student, a gradebook and the misconception table.
@@ -278,16 +356,24 @@ def grade(
     from .errors import UsageError
     from .grade import grade_class
     from .keyfile import read_key
-    from .reports import write_reports
+    from .reports import FORMATS, write_reports
 
     if out is None:
         raise UsageError("give the folder for the reports with --out DIR")
+    if form not in FORMATS:
+        raise UsageError(f"--format must be one of {', '.join(FORMATS)}, not '{form}'")
     answer_key = read_key(key)
     files, unreadable = collect(submissions)
+    if form == "gradescope" and len(files) + len(unreadable) > 1:
+        raise UsageError("--format gradescope grades one submission (Gradescope runs the "
+                         f"autograder once per student); {len(files) + len(unreadable)} given")
     with render.progress("grading", len(files), enabled=sys.stderr.isatty()) as advance:
         reads = read_all(submissions, advance)
     results = grade_class(answer_key, reads)
-    write_reports(answer_key, results, out)
+    handed_in = sum(r.status != "missing" for r in results.students)
+    if form == "gradescope" and handed_in > 1:
+        raise UsageError(f"--format gradescope grades one student; this file has {handed_in}")
+    write_reports(answer_key, results, out, form, assignment)
     if as_json:
         _print_json(render.grade_json(results, out))
     elif len(files) == 1 and len(reads) == 1 and not unreadable:

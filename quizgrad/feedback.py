@@ -94,8 +94,11 @@ def part_feedback(item: Item, part: Part) -> str:
         named = [m for m in part.mistakes if m != "same-gradient"]
         if named:
             opening += " " + mistake_sentence(item, part, named[0])
-            if len(named) > 1:
-                opening += f" (It also matches: {', '.join(named[1:])}.)"
+            also = [f"{m} at {w}" if w else m
+                    for m, w in zip(part.mistakes, part.where or [""] * len(part.mistakes),
+                                    strict=True) if m != "same-gradient"][1:]
+            if also:
+                opening += f" (It also matches: {', '.join(dict.fromkeys(also))}.)"
     else:
         first = (part.message or "").splitlines()[0]
         opening = (f"{label}{part.given.strip()!r} could not be read ({first}); it is not "

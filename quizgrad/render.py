@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from .items import Item
     from .judge import Judgement
     from .keyfile import Key
+    from .lms import Written
     from .matrix_items import MatrixItem
     from .quiz import Row
 
@@ -195,6 +196,14 @@ def matrix_explanation(data: dict[str, Any], out: Console) -> None:
         for row in mistakes:
             wrong.add_row(*row)
         out.print(wrong)
+
+
+def exported(written: Written, out: Console) -> None:
+    """What ``export`` wrote, and what it left out."""
+    out.print(Text(f"{written.questions} question(s) written to {written.path} "
+                   f"({written.format})", style="bold"), soft_wrap=True)
+    for note in written.notes:
+        out.print(Text(f"note: {note}", style="yellow"), soft_wrap=True)
 
 
 def _paren(text: str) -> str:

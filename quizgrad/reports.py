@@ -14,30 +14,46 @@ import tempfile
 from pathlib import Path
 
 from .errors import OutputError
+from .formats.canvas import canvas_csv
 from .formats.feedback_files import feedback_markdown
 from .formats.gradebook import grades_csv
+from .formats.gradescope import gradescope_json
 from .gcpause import paused
 from .grade import ClassResults, results_json
 from .keyfile import Key
 from .roster import safe_id_problem
 
 REPORTS = ("results.json", "grades.csv", "feedback")
+FORMATS = ("quizgrad", "canvas", "gradescope")
 
 
-def write_reports(key: Key, results: ClassResults, out: Path) -> list[str]:
-    """Write the reports into ``out`` (created if needed); returns the names written."""
+def write_reports(key: Key, results: ClassResults, out: Path, form: str = "quizgrad",
+                  assignment: str = "quizgrad") -> list[str]:
+    """Write the reports into ``out`` (created if needed); returns the names written.
+
+    ``form`` canvas adds canvas.csv (a gradebook Canvas imports); gradescope writes
+    results.json in Gradescope's autograder format instead of quizgrad's own.
+    """
     with paused():
-        return _write(key, results, out)
+        return _write(key, results, out, form, assignment)
 
 
-def _write(key: Key, results: ClassResults, out: Path) -> list[str]:
+def _write(key: Key, results: ClassResults, out: Path, form: str = "quizgrad",
+           assignment: str = "quizgrad") -> list[str]:
     if out.exists() and not out.is_dir():
         raise OutputError(f"{out} exists and is not a folder")
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".grading.", dir=out))
     try:
-        (staging / "results.json").write_bytes(results_json(key, results).encode("utf-8"))
+        document = (gradescope_json(key, results) if form == "gradescope"
+                    else results_json(key, results))
+        (staging / "results.json").write_bytes(document.encode("utf-8"))
         (staging / "grades.csv").write_bytes(grades_csv(key, results).encode("utf-8"))
+        names = list(REPORTS)
+        if form == "canvas":
+            (staging / "canvas.csv").write_bytes(canvas_csv(key, results, assignment)
+                                                 .encode("utf-8"))
+            names.append("canvas.csv")
         folder = staging / "feedback"
         folder.mkdir()
         variants = {v.student or v.id: v for v in key.variants}
@@ -49,11 +65,11 @@ def _write(key: Key, results: ClassResults, out: Path) -> list[str]:
                 continue
             target.write_bytes(feedback_markdown(variants[result.student], result)
                                .encode("utf-8"))
-        for name in REPORTS:
+        for name in names:
             _swap(staging / name, out / name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return list(REPORTS)
+    return names
 
 
 def _swap(new: Path, old: Path) -> None:

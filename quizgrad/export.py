@@ -1,0 +1,208 @@
+"""Questions for learning management systems: variants of a bank as LMS-neutral questions.
+
+Each variant of each template becomes questions that an LMS can mark on its own and that
+give quizgrad's diagnosis as feedback: a numeric value (a wire, a circuit value) is a
+numerical question whose right answer carries the item's tolerance and whose every
+predicted mistake value is a further 0% answer with that mistake's feedback; a matrix
+becomes a grid of numeric blanks; choices and true/false keep their per-answer feedback.
+Formula (local-gradient) items are left out: an LMS's own question types cannot check a
+formula. The writers in :mod:`quizgrad.formats` turn these into Moodle XML, GIFT and QTI.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .circuit_items import CircuitItem
+from .feedback import part_feedback, solution
+from .generate import anonymous, draw_items
+from .items import ChoiceItem, Item, LocalItem, TrueFalseItem, WireItem
+from .judge import WRONG, Part
+from .matrix import describe
+from .matrix_items import MatrixItem
+from .mistakes import BY_ID
+from .numeric import fmt
+from .templates import Template
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One numeric answer: value, absolute tolerance, Moodle fraction (percent), feedback."""
+
+    value: float
+    tolerance: float
+    fraction: float
+    feedback: str
+
+
+@dataclass(frozen=True)
+class Question:
+    """What every exported question has (texts are HTML)."""
+
+    name: str
+    category: str  # bank/template
+    text: str
+    points: float
+    general: str  # the worked solution
+
+
+@dataclass(frozen=True)
+class Numerical(Question):
+    """A number with a tolerance; mistakes as further answers worth 0%."""
+
+    answers: tuple[Answer, ...]
+    other: str  # feedback for any other number
+
+
+@dataclass(frozen=True)
+class Grid(Question):
+    """A matrix to fill in, one numeric blank per entry (``text`` has the prompt only)."""
+
+    label: str
+    cells: tuple[tuple[tuple[Answer, ...], ...], ...]  # rows of blanks
+
+
+@dataclass(frozen=True)
+class MultipleChoice(Question):
+    """One right choice; each choice has its own feedback."""
+
+    choices: tuple[tuple[str, bool, str], ...]  # (text, correct, feedback)
+    shuffle: bool
+
+
+@dataclass(frozen=True)
+class TrueFalse(Question):
+    """A statement, its truth, and feedback for each answer."""
+
+    answer: bool
+    right: str
+    wrong: str
+
+
+@dataclass(frozen=True)
+class Export:
+    """The questions, the templates left out (and why), and the settings used."""
+
+    questions: tuple[Question, ...]
+    skipped: tuple[tuple[str, str], ...]
+    seed: str
+    variants: int
+
+
+SKIP_LOCAL = "a formula answer: an LMS's own question types cannot check it"
+
+
+def export_questions(templates: Sequence[Template], seed: str, variants: int) -> Export:
+    """Every template's first ``variants`` variants (the same as ``generate --count``)."""
+    questions: list[Question] = []
+    skipped: dict[str, str] = {}
+    specs = anonymous(variants)
+    for template in templates:
+        if template.type == "local":
+            skipped[template.id] = SKIP_LOCAL
+            continue
+        for spec in specs:
+            (item,) = draw_items([template], seed, spec.id)
+            questions.extend(_questions(item, f"{template.bank}/{template.id}", spec.id))
+    return Export(tuple(questions), tuple(skipped.items()), seed, variants)
+
+
+def _questions(item: Item, category: str, variant: str) -> list[Question]:
+    name = f"{item.id} {variant}"
+    general = "".join(f"<p>{html.escape(line)}</p>" for line in solution(item))
+    if item.explanation:
+        general += f"<p>{html.escape(item.explanation)}</p>"
+    prompt = f"<p>{html.escape(item.prompt)}</p>"
+    if isinstance(item, (WireItem, CircuitItem)):
+        many = len(item.ask) > 1
+        return [Numerical(f"{name} ({_what(item)} {w})" if many else name, category,
+                          prompt + (f"<p>Give the gradient on {_what(item)} {html.escape(w)}."
+                                    "</p>" if many else ""),
+                          item.points / len(item.ask), general, _numeric_answers(item, w),
+                          _other(item, w)) for w in item.ask]
+    if isinstance(item, MatrixItem):
+        return [_grid(item, n, f"{name} ({n})" if len(item.ask) > 1 else name, category,
+                      prompt, general) for n in item.ask]
+    if isinstance(item, ChoiceItem):
+        choices = tuple((c.text, c.correct, _choice_feedback(c.correct, c.feedback, c.mistake))
+                        for c in item.choices)
+        return [MultipleChoice(name, category, prompt, item.points, general, choices, False)]
+    if isinstance(item, TrueFalseItem):
+        wrong = "Not so." + (f" You {BY_ID[item.mistake].description}." if item.mistake
+                             else "")
+        return [TrueFalse(name, category, prompt, item.points, general, item.answer,
+                          "Right.", wrong)]
+    assert isinstance(item, LocalItem)  # pragma: no cover - skipped before drawing
+    return []
+
+
+def _what(item: Item) -> str:
+    return "wire" if isinstance(item, WireItem) else "value"
+
+
+def _width(item: Item, value: float) -> float:
+    return item.tolerance.width(value)
+
+
+def _numeric_answers(item: WireItem | CircuitItem, wire: str) -> tuple[Answer, ...]:
+    expected = float(item.expected[wire])
+    answers = [Answer(expected, _width(item, expected), 100.0,
+                      f"Right: {fmt(item.expected[wire])}.")]
+    for value in item.mistake_values(wire).values():
+        if any(item.tolerance.accepts(value, a.value) for a in answers):
+            continue  # one answer per distinct value; its feedback names every mistake
+        answers.append(Answer(value, _width(item, value), 0.0,
+                              html.escape(part_feedback(item, _part(item, wire, value)))))
+    return tuple(answers)
+
+
+def _part(item: WireItem | CircuitItem, wire: str, value: float) -> Part:
+    """The judgement a student sending ``value`` would get (its mistakes and where)."""
+    if isinstance(item, CircuitItem):
+        found = item.matching(wire, value)
+        return Part(wire, fmt(value), fmt(item.expected[wire]), WRONG,
+                    tuple(m for m, _ in found), value=value, where=tuple(w for _, w in found))
+    return Part(wire, fmt(value), fmt(item.expected[wire]), WRONG,
+                item.matching(wire, value), value=value)
+
+
+def _other(item: WireItem | CircuitItem, wire: str) -> str:
+    part = Part(wire, "that", fmt(item.expected[wire]), WRONG, value=None)
+    return html.escape(part_feedback(item, part).replace("You sent that, which is wrong. ",
+                                                         "Not right. "))
+
+
+def _grid(item: MatrixItem, name: str, label: str, category: str, prompt: str,
+          general: str) -> Grid:
+    right = item.expected[name]
+    shape = right.shape
+    mistakes = [(m, a) for m, a in item.mistake_values(name).items() if a.shape == shape]
+    rows = []
+    width = shape[-1] if shape else 1
+    for r, row in enumerate(right.rows()):
+        cells = []
+        for c, value in enumerate(row):
+            flat = r * width + c
+            answers = [Answer(float(value), _width(item, float(value)), 100.0, "Right.")]
+            for mistake, array in mistakes:
+                guess = float(array.entries[flat])
+                if item.tolerance.accepts(guess, float(value)) or any(
+                        item.tolerance.accepts(guess, a.value) for a in answers):
+                    continue
+                answers.append(Answer(guess, _width(item, guess), 0.0, html.escape(
+                    f"This entry is what you get if you {BY_ID[mistake].description}.")))
+            cells.append(tuple(answers))
+        rows.append(tuple(cells))
+    return Grid(label, category, prompt + f"<p>The gradient of {html.escape(name)} is "
+                f"{describe(shape)}: give each entry.</p>", item.points / len(item.ask),
+                general, name, tuple(rows))
+
+
+def _choice_feedback(correct: bool, feedback: str | None, mistake: str | None) -> str:
+    if correct:
+        return html.escape(feedback or "Right.")
+    text = feedback or (f"You {BY_ID[mistake].description}." if mistake else "Not this one.")
+    return html.escape(text)
+
