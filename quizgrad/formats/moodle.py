@@ -33,7 +33,7 @@ def fraction(value: float) -> str:
     match = next((f for f in ALLOWED_FRACTIONS if abs(abs(value) - f) < 1e-6), None)
     if match is None:
         raise ValueError(f"{value} is not one of Moodle's allowed fractions")
-    return f"{'-' if value < 0 else ''}{match:g}"
+    return f"{'-' if value < 0 else ''}{match}"  # as listed: 33.33333, not 33.3333
 
 
 def moodle_xml(export: Export) -> str:
