@@ -144,8 +144,11 @@ def parse_circuit(text: str, inputs: tuple[str, ...] | None = None) -> Circuit:
             node = Node.parse(body, operands)
         except ExprError as exc:
             if "unknown name" in exc.message:
-                raise ExprError(f"{exc.message} (a value must be assigned before it is used)",
-                                line, line.index(body) + exc.position, exc.length) from None
+                unknown = exc.message.split("'")[1]
+                raise ExprError(f"unknown name '{unknown}'; the names are: "
+                                f"{', '.join(known)} (a value must be assigned before it is "
+                                "used)", line, line.index(body) + exc.position,
+                                exc.length) from None
             raise ExprError(exc.message, line, line.index(body) + exc.position,
                             exc.length) from None
         steps.append(Step(name, node))

@@ -303,7 +303,7 @@ def exact_text(expr: sp.Expr, env: Env, value: Number) -> str:
     return _MARK.sub(lambda m: shown.get(m.group(1), m.group(1)), _template(expr))
 
 
-_MARK = re.compile("\x00([A-Za-z_][A-Za-z0-9_]*)\x00")
+_MARK = re.compile("\x00([^\x00]+)\x00")  # names, and matrix entries such as A[0,1]
 
 
 @functools.lru_cache(maxsize=4096)

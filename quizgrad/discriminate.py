@@ -182,9 +182,13 @@ def probe(judge: Callable[[Values, Profile | None], Judged[T]], own: Callable[[]
 
 
 def assess_faults(correct: dict[str, float], predictions: dict[str, list[tuple[str, float, bool]]],
-                  tolerance: Tolerance, structural: frozenset[Coincidence] | None = None
-                  ) -> Assessment:
-    """The coincidences among (label, predicted value, excused) per asked wire."""
+                  tolerance: Tolerance, structural: frozenset[Coincidence] | None = None,
+                  pairs_too: bool = True) -> Assessment:
+    """The coincidences among (label, predicted value, excused) per asked wire.
+
+    Without ``pairs_too`` only coincidences with the right answer are looked for (a search
+    that holds draws to no pair count need not count them).
+    """
     right: set[Coincidence] = set()
     excused: set[Coincidence] = set()
     pairs: set[Pair] = set()
@@ -200,7 +204,7 @@ def assess_faults(correct: dict[str, float], predictions: dict[str, list[tuple[s
                 right.add((wire, label))
                 if structural is not None and (wire, label) not in structural:
                     return Assessment(frozenset(right), frozenset(), frozenset(excused), False)
-            else:
+            elif pairs_too:
                 distinct.append((value, label))
         distinct.sort()
         for i, (a, first) in enumerate(distinct):

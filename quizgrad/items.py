@@ -33,6 +33,16 @@ from .rng import Stream
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 
+class Key(tuple):  # type: ignore[type-arg]
+    """An item's identity for caches: a tuple that hashes once (caches look keys up often)."""
+
+    def __hash__(self) -> int:
+        found = self.__dict__.get("hash")
+        if found is None:
+            found = self.__dict__["hash"] = tuple.__hash__(self)
+        return found  # type: ignore[no-any-return]
+
+
 @dataclass(frozen=True, kw_only=True)
 class Item:
     """What every item has: identity, the prompt as shown, points and tolerance."""
@@ -49,7 +59,8 @@ class Item:
     @functools.cached_property
     def key(self) -> tuple[object, ...]:
         """What makes this variant of the item: equal keys, identical items (for caches)."""
-        return (type(self).__name__, self.id, self.prompt, self.points, self.tolerance)
+        return Key((type(self).__name__, self.id, self.template, self.title, self.prompt,
+                    self.explanation, self.points, self.tolerance))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -64,7 +75,8 @@ class WireItem(Item):
     @functools.cached_property
     def key(self) -> tuple[object, ...]:
         """What makes this variant: the template and the drawn numbers."""
-        return (*Item.key.func(self), self.node, self.ask, self.point.key)  # type: ignore[attr-defined]
+        return Key((*Item.key.func(self), self.node.text, self.ask,  # type: ignore[attr-defined]
+                    self.point.key))
 
     @property
     def inputs(self) -> dict[str, Fraction]:
@@ -153,6 +165,12 @@ class LocalItem(Item):
     wrt: str
     let: tuple[tuple[str, sp.Expr], ...]
 
+    @functools.cached_property
+    def key(self) -> tuple[object, ...]:
+        """What makes this item: the node, the variable and the helper names."""
+        return Key((*Item.key.func(self), self.node.text, self.node.inputs,  # type: ignore[attr-defined]
+                    self.wrt, tuple((n, str(v)) for n, v in self.let)))
+
     @property
     def expected(self) -> sp.Expr:
         """The exact local gradient df/dwrt."""
@@ -173,7 +191,7 @@ class ChoiceItem(Item):
     @functools.cached_property
     def key(self) -> tuple[object, ...]:
         """What makes this variant: the template and the order of the choices."""
-        return (*Item.key.func(self), self.choices)  # type: ignore[attr-defined]
+        return Key((*Item.key.func(self), self.choices))  # type: ignore[attr-defined]
 
     @property
     def correct(self) -> int:
@@ -187,6 +205,11 @@ class TrueFalseItem(Item):
 
     answer: bool
     mistake: str | None = None
+
+    @functools.cached_property
+    def key(self) -> tuple[object, ...]:
+        """What makes this item: the statement's truth and the mistake it reveals."""
+        return Key((*Item.key.func(self), self.answer, self.mistake))  # type: ignore[attr-defined]
 
 
 def common(template: Template, prompt: str) -> dict[str, object]:

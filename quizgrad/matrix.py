@@ -182,6 +182,10 @@ def softmax_ce(z: Array, labels: tuple[int, ...]) -> Array:
     """Cross-entropy of softmax(z) against class indices, averaged over the rows."""
     if not z.shape or len(labels) != len(z.rows()):
         raise ValueError("softmax_ce(z, y) needs one class index in y per row of z")
+    classes = z.shape[-1]
+    if not all(0 <= label < classes for label in labels):
+        raise ValueError(f"a class index in y is out of range: z has {classes} classes, "
+                         f"indices 0 to {classes - 1}")
     losses = [-row[label] + sp.log(sp.Add(*(sp.exp(v) for v in row)))
               for row, label in zip(z.rows(), labels, strict=True)]
     return Array((), (sp.Add(*losses) / len(losses),))

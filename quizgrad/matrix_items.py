@@ -14,14 +14,12 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-import sympy as sp
-
+from .compiled import exact_text
 from .discriminate import Assessment, Judged, Profile, probe, search
 from .errors import GradientError
-from .expr import to_text
-from .items import Item, common
-from .matrix import Array, MatrixNode, describe, entry_name, indices
-from .matrix_eval import MatrixPoint, evaluate
+from .items import Item, Key, common
+from .matrix import Array, MatrixNode, describe
+from .matrix_eval import MatrixPoint, env_of, evaluate
 from .numeric import Tolerance, fmt
 from .rng import Stream
 from .templates import MatrixTemplate, fill
@@ -56,8 +54,10 @@ class MatrixItem(Item):
     def key(self) -> tuple[object, ...]:
         """What makes this variant: the template and the drawn numbers."""
         point = self.point
-        return (*Item.key.func(self), self.node.text, self.node.labels,  # type: ignore[attr-defined]
-                tuple((n, a.entries) for n, a in point.inputs.items()), point.upstream.entries)
+        return Key((*Item.key.func(self), self.node.text, self.node.labels,  # type: ignore[attr-defined]
+                    tuple((n, tuple((v.numerator, v.denominator) for v in a.entries))
+                          for n, a in point.inputs.items()),
+                    tuple((v.numerator, v.denominator) for v in point.upstream.entries)))
 
     @property
     def inputs(self) -> dict[str, Array]:
@@ -105,12 +105,10 @@ def exact_nested(point: MatrixPoint, name: str) -> Any:
     array = point.gradients[name]
     if all(isinstance(v, Fraction) for v in array.entries):
         return array.nested(str)
-    at = {sp.Symbol(entry_name(n, i), real=True): sp.Rational(v.numerator, v.denominator)
-          for n, a in [*point.inputs.items(), ("_g", point.upstream)]
-          for i, v in zip(indices(a.shape), a.entries, strict=True)}
+    env = env_of(point.inputs, point.upstream)
     formulas = point.node.gradients[name]
-    texts = [str(v) if isinstance(v, Fraction) else to_text(f.xreplace(at))
-             for f, v in zip(formulas.entries, array.entries, strict=True)]
+    texts = [exact_text(f, env, v) for f, v in zip(formulas.entries, array.entries,
+                                                    strict=True)]
     return Array(array.shape, tuple(texts)).nested()
 
 

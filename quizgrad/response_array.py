@@ -109,7 +109,11 @@ def _from_text(text: str) -> tuple[Any, str | None]:
     text = text.strip()
     if not text.startswith("["):
         if ";" in text:
-            return [_entries(row) for row in text.split(";")], None
+            rows = [_entries(row) for row in text.split(";")]
+            empty = next((i for i, row in enumerate(rows) if not row), None)
+            if empty is not None:
+                return None, f"row {empty + 1} is empty (rows are separated by ';')"
+            return rows, None
         parts = _entries(text)
         return (parts if len(parts) > 1 else text), None
     found, end = _bracketed(text, 0, 0)
@@ -142,6 +146,8 @@ def _bracketed(text: str, start: int, depth: int) -> tuple[Any, int]:
             rest = text[pos:].lstrip()
             if rest[:1] == ",":
                 pos = len(text) - len(rest) + 1
+            elif not rest:
+                return f"unclosed '[' (at position {start + 1})", -1
             elif rest[:1] != "]":
                 where = len(text) - len(rest) + 1
                 return f"missing ',' between the rows (at position {where})", -1

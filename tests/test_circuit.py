@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from fractions import Fraction as F
+from fractions import Fraction
 
 import mpmath
 import pytest
@@ -22,12 +22,12 @@ from quizgrad.numeric import Tolerance
 
 def at(text, upstream=1, **inputs):
     circuit = parse_circuit(text)
-    return evaluate(circuit, {n: F(v) for n, v in inputs.items()}, F(upstream))
+    return evaluate(circuit, {n: Fraction(v) for n, v in inputs.items()}, Fraction(upstream))
 
 
 def item(text, ask, upstream, inputs):
-    circuit = parse_circuit(text)
-    point = evaluate(circuit, {n: F(v) for n, v in inputs.items()}, F(upstream))
+    circuit = parse_circuit(text, tuple(inputs))
+    point = evaluate(circuit, {n: Fraction(v) for n, v in inputs.items()}, Fraction(upstream))
     return CircuitItem(id="c", template="c", type="circuit", title=text, prompt=text,
                        explanation="", points=1.0, tolerance=Tolerance(), circuit=circuit,
                        ask=tuple(ask), point=point)
@@ -55,11 +55,11 @@ def test_assignments_split_on_semicolons_and_newlines(text, inputs, lines):
 BAD = [
     ("q = x + y; f = q * r; r = x", None, "unknown name 'r'", "f = q * r", "r"),
     ("f = f + x", None, "unknown name 'f'", "f = f + x", "f"),  # self-use
-    ("a = b + x; b = a * y", None, "unknown name 'b'", "a = b + x", "b"),  # a cycle
+    ("a = b + x; b = a * y", None, "must be assigned before it is used", "a = b + x", "b"),
     ("q = x + y; q = q * z", None, "already defined", "q = q * z", "q"),
     ("x = y * 2; f = x * y", ("x", "y"), "already defined", "x = y * 2", "x"),
     ("q = x + y; f = q * z", ("x", "y"), "unknown name 'z'", "f = q * z", "z"),
-    ("q = x + y\nf = q * (z", None, "", "f = q * (z", None),
+    ("q = x + y\nf = q * (z", None, "unclosed '('", "f = q * (z", "("),
     ("q = x + y; x + y", None, "each line of a circuit is an assignment", "x + y", "x + y"),
     ("q == x", None, "each line of a circuit is an assignment", "q == x", "q == x"),
     ("exp = x + 1", None, "function name", "exp = x + 1", "exp"),
@@ -81,9 +81,11 @@ def test_bad_circuits_are_expr_errors_with_positions(text, inputs, fragment, lin
     assert "position" in str(error) and "^" in str(error)
 
 
-def test_using_a_value_before_it_is_assigned_says_so():
-    with pytest.raises(ExprError, match="must be assigned before it is used"):
-        parse_circuit("a = b + x; b = a * y")
+def test_an_undefined_name_error_lists_every_value_defined_so_far():
+    with pytest.raises(ExprError) as caught:  # e.g. explain "..." --at x=1,y=2 without z
+        parse_circuit("q = x + y; f = q * z", ("x", "y"))
+    listed = caught.value.message.split("the names are: ")[1].split(" (")[0]
+    assert set(listed.split(", ")) == {"x", "y", "q"}
 
 
 # --- the backward pass, against CS231n's worked numbers ---------------------------------------
@@ -131,10 +133,10 @@ FANOUT = [  # (circuit, the same function written by hand, the point)
     ("a = x * y; b = x + y; f = a * b", x_ * y_ * (x_ + y_), {"x": 2, "y": 3}),
     ("q = x * y; f = q + x", x_ * y_ + x_, {"x": -3, "y": 4}),
     ("q = x * x; f = q * y", x_**2 * y_, {"x": 5, "y": -2}),
-    ("a = x + y; b = a * a; f = b + a", (x_ + y_) ** 2 + x_ + y_, {"x": F(1, 2), "y": -3}),
+    ("a = x + y; b = a * a; f = b + a", (x_ + y_) ** 2 + x_ + y_, {"x": Fraction(1, 2), "y": -3}),
     ("a = x * y; b = a + z; c = a * z; f = b + c", x_ * y_ + z_ + x_ * y_ * z_,
      {"x": 2, "y": -1, "z": 3}),
-    ("s = sigmoid(x); f = s * x + s", 1 / (1 + sp.exp(-x_)) * (x_ + 1), {"x": F(3, 4)}),
+    ("s = sigmoid(x); f = s * x + s", 1 / (1 + sp.exp(-x_)) * (x_ + 1), {"x": Fraction(3, 4)}),
 ]
 
 
@@ -162,7 +164,7 @@ def test_fan_out_gradient_is_the_sum_of_the_paths():
 
 def test_gradient_formulas_agree_with_the_evaluated_gradients():
     text = "a = x * y; b = x + y; f = a * b"
-    point = at(text, -2, x=F(3, 2), y=-1)
+    point = at(text, -2, x=Fraction(3, 2), y=-1)
     formulas = gradient_formulas(point.circuit)
     for name in point.circuit.names:
         env = {s: (-2 if s.name == "_g" else sp.Rational(str(point.inputs[s.name])))
@@ -182,7 +184,7 @@ TEXT = {"+": "{} + {}", "-": "{} - {}", "*": "{} * {}", "max": "max({}, {})",
 @st.composite
 def circuits(draw):
     inputs = [f"x{i}" for i in range(draw(st.integers(1, 3)))]
-    values = {n: F(draw(st.integers(-8, 8)), 4) for n in inputs}
+    values = {n: Fraction(draw(st.integers(-8, 8)), 4) for n in inputs}
     names, steps = list(inputs), []
     for i in range(draw(st.integers(1, 5))):
         kind = draw(st.sampled_from(sorted(TEXT)))
@@ -190,7 +192,7 @@ def circuits(draw):
         operands = [draw(st.sampled_from(pool)) for _ in range(TEXT[kind].count("{}"))]
         steps.append((f"v{i}", kind, operands))
         names.append(f"v{i}")
-    return inputs, values, steps, F(draw(st.sampled_from([-3, -1, 1, 2, 5])), 2)
+    return inputs, values, steps, Fraction(draw(st.sampled_from([-3, -1, 1, 2, 5])), 2)
 
 
 def forward(steps, values, bump=None, h=0):
@@ -205,7 +207,11 @@ def forward(steps, values, bump=None, h=0):
 @given(circuits())
 def test_every_gradient_is_a_central_finite_difference(case):
     inputs, values, steps, upstream = case
-    mpmath.mp.dps = 40
+    with mpmath.workdps(40):
+        check_against_finite_differences(inputs, values, steps, upstream)
+
+
+def check_against_finite_differences(inputs, values, steps, upstream):
     env = forward(steps, values)
     for _, kind, operands in steps:
         if kind == "max":  # keep away from the kink (a tie, including max(a, a))
@@ -226,7 +232,8 @@ def test_every_gradient_is_a_central_finite_difference(case):
 
 # --- diagnosis: one planted fault, named with where it happened ------------------------------
 
-LOCAL = {"sigmoid": lambda t: 1 / (1 + sp.exp(-t)), "max": sp.Max}
+LOCAL = {"sigmoid": lambda t: 1 / (1 + sp.exp(-t)), "max": sp.Max, "tanh": sp.tanh,
+         "exp": sp.exp}
 FAULTS = {  # what wire i gets from a node holding the misconception (the GUIDE's table)
     "forward-value": lambda g, f, loc, i, xs: g * f,
     "upstream-only": lambda g, f, loc, i, xs: g,
@@ -313,6 +320,40 @@ def test_a_planted_fault_is_named_with_where(text, values, upstream, ask, mistak
             assert (mistake, where) in set(zip(part.mistakes, part.where, strict=True)), part
         else:
             assert part.verdict == "correct"
+
+
+REFINED = {"sigmoid-value-only": "forward-value", "routed-to-loser": "swapped-wires"}
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(circuits(), st.data())
+def test_a_random_planted_fault_is_named_where_it_changes_an_answer(case, data):
+    inputs, values, steps, upstream = case
+    text = "; ".join(f"{n} = {TEXT[k].format(*ops)}" for n, k, ops in steps)
+    with mpmath.workdps(30):
+        env = forward(steps, values)
+    assume(all(abs(v) < 40 for v in env.values()) and all(
+        abs(env[o[0]] - env[o[1]]) > 1e-3 for _, k, o in steps if k == "max"))
+    users = {v: [n for n, _, ops in steps if v in ops] for v in (*inputs, *env)}
+    fans = [(v, u) for v, us in users.items() if len(us) > 1 for u in us]
+    mistake = data.draw(st.sampled_from([*FAULTS.keys() - {"wrong-stored-value"},
+                                         *(["missed-branch"] if fans else [])]))
+    if mistake == "missed-branch":
+        branch, fault = data.draw(st.sampled_from(fans)), None
+        where = f"{branch[0]} (only the path through {branch[1]})"
+    else:
+        name, kind, ops = data.draw(st.sampled_from(steps))
+        assume(mistake != "swapped-wires" or (kind in ("*", "max") and ops[0] != ops[1]))
+        where = f"{name} = {TEXT[kind].format(*ops)}"
+        branch, fault = None, (mistake, where)
+    ask = [*inputs, *(s[0] for s in steps[:-1])]
+    right = planted(text, values, upstream)
+    wrong = planted(text, values, upstream, fault, branch)
+    result = judge(item(text, ask, upstream, values), {n: repr(wrong[n]) for n in ask})
+    for part in result.parts:
+        named = {(REFINED.get(m, m), w) for m, w in zip(part.mistakes, part.where, strict=True)}
+        if not Tolerance().accepts(wrong[part.wire], right[part.wire]):
+            assert part.verdict == "wrong" and (mistake, where) in named, (text, part)
 
 
 def test_every_circuit_scope_mistake_is_planted():

@@ -190,3 +190,14 @@ def test_expected_values_are_shown_exactly_when_short():
 def test_local_answers_as_yaml_numbers(answer):
     item = _local("x + y", ["x", "y"], "x", {})
     assert judge(item, answer).verdict == "correct"
+
+
+def test_items_that_differ_only_in_their_answer_have_different_keys():
+    """Caches (sheets, key, grading memo) are keyed by item: a key must hold everything."""
+    common = {"id": "tf", "template": "tf", "type": "truefalse", "title": "T",
+              "prompt": "Same prompt.", "explanation": "", "points": 1.0,
+              "tolerance": Tolerance()}
+    yes = TrueFalseItem(**common, answer=True)
+    no = TrueFalseItem(**common, answer=False, mistake="same-gradient")
+    assert yes.key != no.key
+    assert judge(yes, "true").verdict == "correct" and judge(no, "false").verdict == "correct"
