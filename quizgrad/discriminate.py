@@ -85,13 +85,14 @@ def assess(point: Point, ask: tuple[str, ...], tolerance: Tolerance,
         correct = point.gradient[wire]
         target = float(correct)
         width = max(rel * abs(target), floor)
-        local = point.local[wire]
+        local = float(point.local[wire])  # a float hashes cheaply (a Fraction does not)
+        zero = correct == 0
         distinct = []
         for index, mistake, blind_at in entries:
             value = values[index]
             if value is FAILED:
                 continue
-            if (correct == 0 and value == 0) or local in blind_at:
+            if (zero and value == 0) or local in blind_at:
                 excused.add((wire, mistake))
             elif abs(value - target) <= width:  # type: ignore[operator]
                 right.add((wire, mistake))

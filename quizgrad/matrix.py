@@ -18,7 +18,6 @@ from __future__ import annotations
 import ast
 import functools
 import itertools
-import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -39,10 +38,6 @@ class Array:
 
     shape: Shape
     entries: tuple[Any, ...]
-
-    def __post_init__(self) -> None:
-        if math.prod(self.shape) != len(self.entries):  # pragma: no cover - internal
-            raise ValueError(f"{len(self.entries)} entries cannot have shape {self.shape}")
 
     def at(self, index: tuple[int, ...]) -> Any:
         """The entry at ``index``, NumPy broadcasting: missing or size-1 axes repeat."""

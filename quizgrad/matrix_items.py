@@ -19,7 +19,7 @@ from .discriminate import Assessment, Judged, Profile, probe, search
 from .errors import GradientError
 from .items import Item, Key, common
 from .matrix import Array, MatrixNode, describe
-from .matrix_eval import MatrixPoint, env_of, evaluate
+from .matrix_eval import MatrixPoint, env_of, evaluate, exactly
 from .numeric import Tolerance, fmt
 from .rng import Stream
 from .templates import MatrixTemplate, fill
@@ -174,7 +174,7 @@ def _judged(template: MatrixTemplate, values: Draw, shape: Profile | None
             ) -> Judged[MatrixPoint]:
     inputs, upstream, labels = values
     try:
-        point = evaluate(template.node(labels), inputs, upstream)
+        point = evaluate(template.node(labels), inputs, upstream, exact=False)
     except GradientError as exc:
         return str(exc)
     if point.at_kink and not template.allow_kinks:
@@ -226,7 +226,8 @@ def matrix_draw(template: MatrixTemplate, stream: Stream, attempts: int = 100
 
 
 def matrix_item(template: MatrixTemplate, point: MatrixPoint) -> MatrixItem:
-    """The item of ``template`` at an evaluated point."""
+    """The item of ``template`` at a point chosen in floats, now evaluated exactly."""
+    point = exactly(point)
     shown = {name: show(array) for name, array in point.inputs.items()}
     labels = {name: (str(v[0]) if len(v) == 1 else "[" + ", ".join(map(str, v)) + "]")
               for name, v in point.node.labels}
