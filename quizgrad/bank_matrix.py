@@ -65,8 +65,8 @@ def read_matrix(reader: Reader, item: YamlMap, tid: str, common: dict[str, Any]
                              f"output's shape, {_shape(node)}", f"{tid}.upstream")
     ask = reader.ask(item, tid, node.inputs, default=node.inputs)
     kinks = reader.optional(item, "allow_kinks", False, reader.flag, f"{tid}.allow_kinks")
-    reader.placeholders(common["prompt"], {*arrays, "node", "upstream", "inputs", "wires"},
-                        item, tid)
+    reader.placeholders(common["prompt"], {*arrays, *labels, "node", "upstream", "inputs",
+                                           "wires"}, item, tid)
     return MatrixTemplate(**common, node_text=text, inputs=tuple(arrays.items()),
                           labels=tuple(labels.items()), upstream=upstream, ask=ask,
                           allow_kinks=kinks)

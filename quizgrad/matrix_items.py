@@ -232,7 +232,7 @@ def matrix_item(template: MatrixTemplate, point: MatrixPoint) -> MatrixItem:
     labels = {name: (str(v[0]) if len(v) == 1 else "[" + ", ".join(map(str, v)) + "]")
               for name, v in point.node.labels}
     placeholders = {
-        **shown, "node": template.node_text, "upstream": show(point.upstream),
+        **shown, **labels, "node": template.node_text, "upstream": show(point.upstream),
         "inputs": _and([f"{n} = {t}" for n, t in {**shown, **labels}.items()]),
         "wires": _and(list(template.ask)),
     }

@@ -270,7 +270,7 @@ def quiz_items(templates: Sequence[Template], seed: str) -> list[Item]:
 def default_templates(templates: Sequence[Template], count: int, seed: str) -> list[Template]:
     """The seed page's questions first, then ``count`` randomized node items chosen by seed."""
     seed_page = [t for t in templates if t.bank == "seed"]
-    others = [t for t in templates if t.bank != "seed" and t.type in ("wire", "circuit")
+    others = [t for t in templates if t.bank != "seed" and t.type in ("wire", "circuit", "matrix")
               and t.randomized]
     chosen = Stream(seed, "choose").shuffled(others)[:count]
     return seed_page + sorted(chosen, key=others.index)

@@ -171,7 +171,7 @@ def matrix_explanation(data: dict[str, Any], out: Console) -> None:
     def size(shape: list[int]) -> str:
         return "×".join(map(str, shape)) or "number"
 
-    labels = [WireLabel(n, size(s), "✓") for n, s in data["shapes"].items()]
+    labels = [WireLabel(n, size(s), "") for n, s in data["shapes"].items()]
     out.print(draw_node(data["node"], labels, size(data["output_shape"]), "G",
                         output_name="Y", sep=": "), no_wrap=True, crop=True)
     for name, text in data["shown_arrays"].items():
@@ -404,7 +404,7 @@ class TerminalQuiz:
         def size(shape: tuple[int, ...]) -> str:
             return "×".join(map(str, shape)) or "number"
 
-        labels = [WireLabel(n, size(a.shape), ("✓" if reveal else "?") if n in item.ask else "")
+        labels = [WireLabel(n, size(a.shape), "?" if n in item.ask and not reveal else "")
                   for n, a in item.inputs.items()]
         self.out.print(draw_node(item.node.text, labels, size(item.point.output.shape), "G",
                                  output_name="Y", sep=": "), no_wrap=True, crop=True)

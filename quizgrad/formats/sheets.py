@@ -196,7 +196,10 @@ def _node_svg(text: str, wires: list[tuple[str, str, bool]], out_value: str, ups
 
 
 def matrix_table(name: str, array: Array) -> str:
-    """``name =`` and the array as a bracketed HTML table."""
+    """``name =`` and the array as a bracketed HTML table (a number as it is)."""
+    if not array.shape:
+        return (f'<div class="array"><span>{escape(name)} = '
+                f"{escape(fmt(array.entries[0]))}</span></div>")
     rows = "".join("<tr>" + "".join(f"<td>{escape(fmt(v))}</td>" for v in row) + "</tr>"
                    for row in array.rows())
     return (f'<div class="array"><span>{escape(name)} =</span>'
