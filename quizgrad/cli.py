@@ -441,7 +441,8 @@ def take(
         seed = seed or secrets.token_hex(3)
         every = list(templates_of(load_banks(paths or [])))
         if paths:
-            templates = every if count is None else default_templates(every, count, seed)
+            templates = every if count is None else default_templates(
+                every, count, seed, ("wire", "circuit", "matrix"))
         else:
             templates = default_templates(every, 5 if count is None else count, seed)
         items = quiz_items(templates, seed)

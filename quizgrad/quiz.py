@@ -267,10 +267,14 @@ def quiz_items(templates: Sequence[Template], seed: str) -> list[Item]:
     return [draw(template, Stream(seed, template.id, "quiz")) for template in templates]
 
 
-def default_templates(templates: Sequence[Template], count: int, seed: str) -> list[Template]:
-    """The seed page's questions first, then ``count`` randomized node items chosen by seed."""
+def default_templates(templates: Sequence[Template], count: int, seed: str,
+                      kinds: tuple[str, ...] = ("wire",)) -> list[Template]:
+    """The seed page's questions first, then ``count`` randomized items of ``kinds`` by seed.
+
+    The default quiz draws single nodes; a quiz on named banks draws circuits and matrix
+    nodes too.
+    """
     seed_page = [t for t in templates if t.bank == "seed"]
-    others = [t for t in templates if t.bank != "seed" and t.type in ("wire", "circuit", "matrix")
-              and t.randomized]
+    others = [t for t in templates if t.bank != "seed" and t.type in kinds and t.randomized]
     chosen = Stream(seed, "choose").shuffled(others)[:count]
     return seed_page + sorted(chosen, key=others.index)
