@@ -141,6 +141,24 @@ def _json(text: str) -> Any:
         raise ValueError(f"malformed JSON ({exc})") from None
 
 
+MAX_DEPTH = 6  # answers -> item -> wire -> matrix rows -> entries, with room to spare
+
+
+def _depth(value: Any) -> int:
+    """How deeply lists and mappings nest (without recursion: hostile files nest deep)."""
+    deepest, todo = 0, [(value, 0)]
+    while todo:
+        item, level = todo.pop()
+        deepest = max(deepest, level)
+        if deepest > MAX_DEPTH:
+            break
+        if isinstance(item, dict):
+            todo.extend((v, level + 1) for v in item.values())
+        elif isinstance(item, list):
+            todo.extend((v, level + 1) for v in item)
+    return deepest
+
+
 def _submission(data: Any, name: str) -> Read:
     if not isinstance(data, dict):
         kind = type(data).__name__ if data is not None else "nothing"
@@ -158,6 +176,9 @@ def _submission(data: Any, name: str) -> Read:
         answers = {}
     if not isinstance(answers, dict):
         return Unreadable(name, "'answers' must be a mapping of item id -> answer", student)
+    if _depth(answers) > MAX_DEPTH:
+        return Unreadable(name, f"answers nested more than {MAX_DEPTH} levels deep (a matrix "
+                          "is a list of rows: two levels)", student)
     warnings = tuple(f"unknown top-level key '{key}' ignored" for key in data
                      if key not in ("student", "answers", "name", "variant", "email"))
     return Submission(student, {str(k): v for k, v in answers.items()}, name, warnings)

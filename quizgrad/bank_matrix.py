@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from .bank import _Reader as Reader
 
 MAX_SIDE = 8
+RESERVED = {"G": "stands for the upstream gradient in prompts, rules and test answers",
+            "Y": "stands for the node's output in prompts, rules and test answers"}
 
 
 def read_matrix(reader: Reader, item: YamlMap, tid: str, common: dict[str, Any]
@@ -47,6 +49,9 @@ def read_matrix(reader: Reader, item: YamlMap, tid: str, common: dict[str, Any]
     labels: dict[str, ClassSpec] = {}
     for name, value in raw.items():
         field, line = f"{tid}.inputs.{name}", raw.line_of(name)
+        if name in RESERVED:
+            raise reader.problem(line, f"'{name}' {RESERVED[name]}; call the input something "
+                                 "else", field)
         if isinstance(value, dict) and "class" in value:
             labels[str(name)] = class_spec(reader, as_map(value, line), field)
         else:
@@ -69,7 +74,8 @@ def read_matrix(reader: Reader, item: YamlMap, tid: str, common: dict[str, Any]
                                            "wires"}, item, tid)
     return MatrixTemplate(**common, node_text=text, inputs=tuple(arrays.items()),
                           labels=tuple(labels.items()), upstream=upstream, ask=ask,
-                          allow_kinks=kinks)
+                          allow_kinks=kinks,
+                          logits=node.parts[0] if node.kind == "softmax_ce" else None)
 
 
 def _shape(node: Any) -> str:

@@ -235,7 +235,7 @@ def _verify_circuit(template: CircuitTemplate, item: CircuitItem, summary: BankS
                                else _exact(point.gradients[name]), approx)
         summary.derivatives += 1
         worst = max(worst, error)
-        if error > RELATIVE and abs(approx) > 1e-12:
+        if error > RELATIVE and (abs(approx) > 1e-12 or abs(float(point.gradients[name])) > 1e-9):
             _report(summary, template, f"the gradient of {name} disagrees with the finite "
                     f"difference {sp.N(approx, 15)} at {dict(point.inputs)}")
     return worst
@@ -263,7 +263,7 @@ def _verify_matrix(template: MatrixTemplate, item: MatrixItem, summary: BankSumm
             error = relative_error(_exact(value), approx)
             summary.derivatives += 1
             worst = max(worst, error)
-            if error > RELATIVE and abs(approx) > 1e-12:
+            if error > RELATIVE and (abs(approx) > 1e-12 or abs(float(value)) > 1e-9):
                 _report(summary, template, f"the gradient entry {sym} disagrees with the "
                         f"finite difference {sp.N(approx, 15)}")
     return worst

@@ -59,6 +59,12 @@ def boundary(command: F) -> F:
 
             render.error("input too deeply nested")
             raise typer.Exit(1) from None
+        except OSError as exc:  # a folder that cannot be written, a full disk, ...
+            from . import render
+
+            where = f"{exc.filename}: " if exc.filename else ""
+            render.error(f"{where}{exc.strerror or exc}")
+            raise typer.Exit(1) from None
 
     return run  # type: ignore[return-value]
 
@@ -362,17 +368,21 @@ def grade(
         raise UsageError("give the folder for the reports with --out DIR")
     if form not in FORMATS:
         raise UsageError(f"--format must be one of {', '.join(FORMATS)}, not '{form}'")
+    if form == "canvas" and not assignment.strip():
+        raise UsageError("--assignment needs a title for the Canvas column")
     answer_key = read_key(key)
     files, unreadable = collect(submissions)
-    if form == "gradescope" and len(files) + len(unreadable) > 1:
-        raise UsageError("--format gradescope grades one submission (Gradescope runs the "
-                         f"autograder once per student); {len(files) + len(unreadable)} given")
+    if form == "gradescope" and len(files) + len(unreadable) != 1:
+        found = len(files) + len(unreadable)
+        names = ", ".join(p.name for p in files) or "none"
+        _gradescope_failure(out, f"upload exactly one answer file (found {found}: {names})")
     with render.progress("grading", len(files), enabled=sys.stderr.isatty()) as advance:
         reads = read_all(submissions, advance)
     results = grade_class(answer_key, reads)
     handed_in = sum(r.status != "missing" for r in results.students)
     if form == "gradescope" and handed_in > 1:
-        raise UsageError(f"--format gradescope grades one student; this file has {handed_in}")
+        _gradescope_failure(out, f"the file holds answers for {handed_in} students; upload "
+                            "your own only")
     write_reports(answer_key, results, out, form, assignment)
     if as_json:
         _print_json(render.grade_json(results, out))
@@ -382,6 +392,17 @@ def grade(
         render.grade_summary(answer_key, results, out, render.console())
     if not results.ok:
         raise typer.Exit(1)
+
+
+def _gradescope_failure(out: Path, reason: str) -> None:
+    """Gradescope shows results.json to the student: write why, then stop (status 1)."""
+    from . import render
+    from .formats.gradescope import gradescope_failure
+
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(gradescope_failure(reason), encoding="utf-8")
+    render.error(reason)
+    raise typer.Exit(1)
 
 
 @app.command(epilog="Examples: [bold]quizgrad take[/]  ·  "

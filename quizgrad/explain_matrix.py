@@ -26,7 +26,8 @@ def is_matrix(expression: str, values: dict[str, str]) -> bool:
 def _array(name: str, text: str, what: str) -> Array:
     reading = read_array(text, exact=True)
     if not reading.ok:
-        raise UsageError(f"{what} {name}: {reading.message or 'no value'}")
+        label = f"{what} {name}" if name else what
+        raise UsageError(f"{label}: {reading.message or 'no value'}")
     return reading.value  # type: ignore[return-value]
 
 

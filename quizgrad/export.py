@@ -62,6 +62,7 @@ class Grid(Question):
 
     label: str
     cells: tuple[tuple[tuple[Answer, ...], ...], ...]  # rows of blanks
+    mistakes: tuple[tuple[str, tuple[Answer, ...]], ...] = ()  # feedback, every entry
 
 
 @dataclass(frozen=True)
@@ -195,9 +196,12 @@ def _grid(item: MatrixItem, name: str, label: str, category: str, prompt: str,
                     f"This entry is what you get if you {BY_ID[mistake].description}.")))
             cells.append(tuple(answers))
         rows.append(tuple(cells))
+    whole = tuple((html.escape(f"You {BY_ID[m].description}."),
+                   tuple(Answer(float(v), _width(item, float(v)), 0.0, "") for v in a.entries))
+                  for m, a in mistakes)
     return Grid(label, category, prompt + f"<p>The gradient of {html.escape(name)} is "
                 f"{describe(shape)}: give each entry.</p>", item.points / len(item.ask),
-                general, name, tuple(rows))
+                general, name, tuple(rows), whole)
 
 
 def _choice_feedback(correct: bool, feedback: str | None, mistake: str | None) -> str:

@@ -315,12 +315,16 @@ def _matrix_from_json(data: dict[str, Any], common: dict[str, Any]) -> MatrixIte
     inputs = {n: exact_array(_exact_nested(data["inputs_exact"][n]), shapes[n]) for n in shapes}
     upstream = exact_array(_exact_nested(data["upstream_exact"]), node.output.shape)
     point = evaluate_matrix(node, inputs, upstream)
+    ask = tuple(str(n) for n in data["ask"])
+    if not ask or not set(ask) <= set(node.inputs) or set(data.get("answer", {})) - set(ask):
+        raise ValueError(f"item {data['id']}: the asked inputs {list(ask)} are not inputs of "
+                         f"{node.text}")
     for name, stored in data.get("answer", {}).items():
         computed = point.gradients[name]
         flat = Array(computed.shape, computed.entries).nested()
         _verify({"id": data["id"], "answer": _flat_pairs(stored, flat, name)},
                 _flat_pairs(flat, flat, name))
-    return MatrixItem(**common, node=node, ask=tuple(data["ask"]), point=point)
+    return MatrixItem(**common, node=node, ask=ask, point=point)
 
 
 def _exact_nested(value: Any) -> Any:

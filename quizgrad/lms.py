@@ -57,7 +57,18 @@ def write_export(export: Export, to: str, out: Path, force: bool = False) -> Wri
         raise OutputError(f"{out} exists; use --force to replace it" if not out.is_dir()
                           else f"{out} is a folder; give a file name such as "
                           f"quiz{SUFFIX[to]}")
-    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        _write(out, data)
+    except OSError as exc:
+        raise OutputError(f"cannot write {out}: {exc.strerror or exc}") from None
+    if not count:
+        raise OutputError(f"nothing to export: {'; '.join(notes) or 'no templates'} "
+                          f"({out} holds no questions)")
+    return Written(str(out), to, count, tuple(notes))
+
+
+def _write(out: Path, data: bytes) -> None:
     handle, temporary = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
     try:
         with os.fdopen(handle, "wb") as stream:
@@ -69,4 +80,3 @@ def write_export(export: Export, to: str, out: Path, force: bool = False) -> Wri
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    return Written(str(out), to, count, tuple(notes))

@@ -30,6 +30,9 @@ from .nodes import FUNCTIONS
 
 Shape = tuple[int, ...]  # () a number, (n,) a vector, (n, m) a matrix
 MAX_ENTRIES = 64  # per array: small enough to read, to type, and to differentiate at once
+MAX_INPUTS = 16  # named arrays in one node
+MAX_SIZE = 4_000  # formula nodes in the output (A @ A @ A ... grows exponentially)
+MAX_WORK = 40_000  # output size × input entries: the cost of differentiating it all
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,31 @@ def symbols(name: str, shape: Shape) -> Array:
     return Array(shape, tuple(ex.symbol(entry_name(name, i)) for i in indices(shape)))
 
 
+def tree_size(exprs: Iterable[Any], limit: int) -> int:
+    """The formulas' size as trees (shared parts counted each time), stopping past ``limit``.
+
+    Computed over the shared graph, so it is cheap even when the trees are huge.
+    """
+    sizes: dict[Any, int] = {}
+    total = 0
+    for root in exprs:
+        todo = [(root, False)]
+        while todo:
+            expr, ready = todo.pop()
+            if expr in sizes:
+                continue
+            args = getattr(expr, "args", ())
+            if ready or not args:
+                sizes[expr] = 1 + sum(sizes[a] for a in args)
+            else:
+                todo.append((expr, True))
+                todo.extend((a, False) for a in args if a not in sizes)
+        total += sizes[root]
+        if total > limit:
+            return total
+    return total
+
+
 def broadcast_shape(a: Shape, b: Shape) -> Shape:
     """NumPy's broadcast of two shapes (ValueError when they do not fit)."""
     out = []
@@ -136,7 +164,7 @@ def total(a: Array, axis: int | None = None) -> Array:
     if axis is None:
         return Array((), (sp.Add(*a.entries),))
     if axis >= len(a.shape):
-        raise ValueError(f"axis {axis} does not exist for {_show(a.shape)}")
+        raise ValueError(f"axis {axis} does not exist for {describe(a.shape)}")
     if len(a.shape) == 1:
         return Array((), (sp.Add(*a.entries),))
     rows = a.rows()
@@ -251,6 +279,9 @@ def parse_matrix(text: str, shapes: Mapping[str, Shape],
 def _parse(text: str, shapes: tuple[tuple[str, Shape], ...],
            labels: tuple[tuple[str, tuple[int, ...]], ...]) -> MatrixNode:
     names = [n for n, _ in shapes] + [n for n, _ in labels]
+    if len(names) > MAX_INPUTS:
+        raise ExprError(f"too many inputs ({len(names)}; at most {MAX_INPUTS})", text, 0,
+                        len(text))
     tree, pieces = ex.read_tree(text, names, functions=[*FUNCTIONS, *MATRIX_FUNCTIONS],
                                 matmul=True)
     builder = _Builder(text, pieces, ex.DEFAULT_LIMITS, dict(shapes), dict(labels))
@@ -258,6 +289,10 @@ def _parse(text: str, shapes: tuple[tuple[str, Shape], ...],
         output = builder.build(tree)
     except (RecursionError, MemoryError):
         raise ExprError("too deeply nested", text, 0) from None
+    entries = sum(len(list(indices(shape))) for _, shape in shapes)
+    if tree_size(output.entries, MAX_WORK) * max(1, entries) > MAX_WORK:
+        raise ExprError("the node is too large to differentiate here (fewer or smaller "
+                        "arrays, or a simpler formula)", text, 0, len(text))
     kind, parts, function = _pattern(tree, dict(labels))
     return MatrixNode(text, tuple(n for n, _ in shapes), shapes, labels, output, kind, parts,
                       function)
@@ -275,15 +310,16 @@ def _pattern(tree: ast.expr, labels: dict[str, tuple[int, ...]]
             return (a, b) if a and b else None
         return None
 
-    if product(tree):
+    if product(tree) and len(set(product(tree))) == 2:  # type: ignore[arg-type]
         return "matmul", product(tree), None  # type: ignore[return-value]
     if isinstance(tree, ast.BinOp) and isinstance(tree.op, ast.Add):
         for mm, bias in ((tree.left, tree.right), (tree.right, tree.left)):
-            if product(mm) and name(bias):
-                return "linear", (*product(mm), name(bias)), None  # type: ignore[misc,return-value]
+            roles = (*product(mm), name(bias)) if product(mm) else ()  # type: ignore[misc]
+            if roles and all(roles) and len(set(roles)) == 3:
+                return "linear", roles, None  # type: ignore[return-value]
     if isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name):
         args = [name(a) for a in tree.args]
-        if all(args):
+        if all(args) and len(set(args)) == len(args):  # a name used twice is no textbook case
             func = tree.func.id
             if func in ("softmax", "softmax_ce", "sum", "mean", "dot"):
                 return func, tuple(args), None  # type: ignore[arg-type]
@@ -309,6 +345,9 @@ class _Builder(ex._Builder):
         if len(value.entries) > MAX_ENTRIES:
             raise self.fail(f"the result has {len(value.entries)} entries (at most "
                             f"{MAX_ENTRIES})", node)
+        if tree_size(value.entries, MAX_SIZE) > MAX_SIZE:
+            raise self.fail(f"the formula grows too large here (more than {MAX_SIZE:,} "
+                            "terms; chained products and nested softmax grow fast)", node)
         return value
 
     def array(self, node: ast.AST) -> Array:
@@ -370,8 +409,8 @@ class _Builder(ex._Builder):
         if func == "softmax_ce":
             label = node.args[1]
             if not (isinstance(label, ast.Name) and label.id in self.labels):
-                raise self.fail("softmax_ce(z, y) takes the class indices y as a name "
-                                "declared with 'class'", label)
+                raise self.fail("softmax_ce(z, y) takes the class indices y by name (a "
+                                "'class' input in a bank; --at y=... for explain)", label)
             return softmax_ce(self.build(node.args[0]), self.labels[label.id])
         args = [self.build(a) for a in node.args]
         if func in ("sum", "mean"):
@@ -410,7 +449,7 @@ class _Builder(ex._Builder):
         """One-hot rows of C entries, one per class index in y (a vector when y holds one)."""
         label, count = node.args
         if not (isinstance(label, ast.Name) and label.id in self.labels):
-            raise self.fail("onehot(y, C) takes class indices y declared with 'class'", label)
+            raise self.fail("onehot(y, C) takes the class indices y by name", label)
         size = self.build(count)
         classes = size.entries[0] if not size.shape else None
         indices_ = self.labels[label.id]

@@ -115,7 +115,8 @@ def _env(plan: _Plan, node: MatrixNode, inputs: Mapping[str, Array], upstream: A
 def _values(node: MatrixNode, values: list[Any]) -> tuple[Array, dict[str, Array]]:
     """The output and each input's gradient from a program's values."""
     if any(v is FAILED for v in values):
-        raise GradientError("the node or its gradient is undefined at these inputs")
+        raise GradientError("the node or its gradient cannot be computed at these inputs (a "
+                            "value is undefined, or too large for a float, as exp(1000))")
     size = len(node.output.entries)
     output = Array(node.output.shape, tuple(values[:size]))
     gradients = {}

@@ -124,8 +124,14 @@ def rule(node: MatrixNode, name: str) -> tuple[str, str]:
         return (f"outer({a}, G)" if vector_a and not vector_b else f"G * {a}" if vector_a
                 else f"{a}.T @ G"), ""
     if kind == "linear":
-        broadcast = node.shape(name) != node.output.shape
-        return ("G summed over the batch (the rows)" if broadcast else "G"), ""
+        shape, out = node.shape(name), node.output.shape
+        if shape == out:
+            return "G", ""
+        if len(out) == 2 and shape in ((out[1],), (1, out[1])):
+            return "G summed over the batch (down the rows)", ""
+        if len(out) == 2 and shape == (out[0], 1):
+            return "G summed across each row", ""
+        return "G summed over the axes the bias was broadcast along", ""
     if kind == "softmax":
         return "s * (G - sum(G * s))", f"s = softmax({name}), row by row"
     if kind == "softmax_ce":
@@ -190,9 +196,9 @@ def _draw(template: MatrixTemplate, stream: Stream) -> Draw:
 
 def _labels(template: MatrixTemplate, inputs: dict[str, Array], stream: Stream
             ) -> dict[str, tuple[int, ...]]:
-    if not template.labels:
+    if not template.labels or template.logits is None:
         return {}
-    z = next(a for a in inputs.values() if a.shape)  # softmax_ce(z, y): z is the array
+    z = inputs[template.logits]
     rows, classes = (1, z.shape[0]) if len(z.shape) == 1 else z.shape
     return {n: spec.draw(stream, rows, classes) for n, spec in template.labels}
 

@@ -137,6 +137,8 @@ def submission_schema() -> dict[str, Any]:
         "properties": {
             "student": {"type": ["string", "integer"],
                         "description": "the roster id (or the variant id without a roster)"},
+            "name": {"type": ["string", "null"]}, "email": {"type": ["string", "null"]},
+            "variant": {"type": ["string", "null"]},
             "answers": {"type": "object", "description": "item id -> answer",
                         "additionalProperties": {"anyOf": [
                             value, {"type": "object", "description": "wire -> answer",

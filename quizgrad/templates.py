@@ -210,6 +210,7 @@ class MatrixTemplate(Template):
     upstream: ArraySpec
     ask: tuple[str, ...]
     allow_kinks: bool = False
+    logits: str | None = None  # z of softmax_ce(z, y): its rows and columns size the indices
 
     @property
     def randomized(self) -> bool:

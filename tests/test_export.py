@@ -58,7 +58,8 @@ def test_moodle_xml_follows_moodles_rules(exported):
     categories = [q.findtext("category/text") for q in questions
                   if q.get("type") == "category"]
     assert len(categories) == len(set(categories))  # one category per template, in order
-    assert all(c.startswith("$course$/quizgrad/") for c in categories)
+    assert categories[0] == "$course$/quizgrad"  # the export's own, with the seed in its info
+    assert all(c.startswith("$course$/quizgrad/") for c in categories[1:])
     for answer in root.iter("answer"):
         assert float(answer.get("fraction")) in ALLOWED_FRACTIONS
     kinds = {q.get("type") for q in questions}
@@ -152,8 +153,8 @@ def test_other_fractions_are_refused(value):
         fraction(value)
 
 
-def test_cloze_escape():
-    assert cloze_escape('a}b#c~d/e"f\\g') == 'a\\}b\\#c\\~d\\/e\\"f\\\\g'
+def test_cloze_escape():  # Moodle's multianswer reader unescapes \\} and \\# only
+    assert cloze_escape('a}b#c~d/e"f\\g') == 'a\\}b\\#c-d/e"f/g'
 
 
 def _gift_questions(text: str) -> list[str]:
@@ -312,8 +313,10 @@ def test_gradescope_results_for_one_submission(run, graded_set):
 def test_gradescope_refuses_a_class_and_reports_an_unreadable_file(run, write, graded_set):
     key = str(graded_set / "set" / "key.json")
     many = run("grade", key, str(graded_set / "in"), "--format", "gradescope", "--out",
-               str(graded_set / "gs"))
-    assert many.exit_code == 2 and "one submission" in many.stderr
+               str(graded_set / "gs"))  # Gradescope shows results.json: it must say why
+    assert many.exit_code == 1 and "exactly one answer file" in many.stderr
+    data = json.loads((graded_set / "gs" / "results.json").read_text(encoding="utf-8"))
+    assert data["score"] == 0 and "exactly one answer file (found 2" in data["output"]
     broken = write("broken/answers.yaml", "student: [unclosed\n")
     result = run("grade", key, str(broken), "--format", "gradescope", "--out",
                  str(graded_set / "gs2"))
@@ -376,3 +379,49 @@ def test_schema_command(run):
     assert result.exit_code == 0 and json.loads(result.stdout)["title"]
     assert run("schema", "submission").exit_code == 0
     assert run("schema", "key").exit_code == 2
+
+
+# --- edge cases found in review -------------------------------------------------------------
+
+def test_no_seed_or_bank_name_can_break_the_files(run, write, tmp_path):
+    bank = write("evil.yaml", """
+        bank: "evil\\n::Injected::Pwned {T}"
+        templates:
+          - id: tf
+            type: truefalse
+            title: T
+            prompt: A statement.
+            answer: true
+        """)
+    seed = "fall--26\n::x::{T}"
+    assert run("export", str(bank), "--to", "moodle", "--seed", seed, "--out",
+               str(tmp_path / "q.xml")).exit_code == 0
+    ET.fromstring((tmp_path / "q.xml").read_text(encoding="utf-8"))  # still well-formed
+    assert run("export", str(bank), "--to", "gift", "--seed", seed, "--variants", "1",
+               "--out", str(tmp_path / "q.txt")).exit_code == 0
+    questions = _gift_questions((tmp_path / "q.txt").read_text(encoding="utf-8"))
+    assert len(questions) == 1 and questions[0].startswith("::tf v01::")
+
+
+def test_an_export_with_nothing_in_it_is_an_error(run, tmp_path):
+    result = run("export", "--to", "moodle", "--seed", "s", "--pick", "sigmoid-local",
+                 "--out", str(tmp_path / "q.xml"))
+    assert result.exit_code == 1 and "nothing to export" in result.stderr
+
+
+def test_an_unwritable_output_is_a_message_not_a_traceback(run, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    for args in (["export", "--to", "gift", "--seed", "s", "--pick", "mul-wire", "--out",
+                  str(blocker / "q.txt")],
+                 ["generate", "--seed", "s", "--count", "1", "--pick", "mul-wire", "--out",
+                  str(blocker / "set")]):
+        result = run(*args)
+        assert result.exit_code == 1 and "Traceback" not in result.output + result.stderr
+        assert str(blocker) in result.stderr
+
+
+def test_canvas_needs_an_assignment_title(run, graded_set):
+    result = run("grade", str(graded_set / "set" / "key.json"), str(graded_set / "in"),
+                 "--format", "canvas", "--assignment", " ", "--out", str(graded_set / "c"))
+    assert result.exit_code == 2 and "--assignment" in result.stderr

@@ -265,3 +265,19 @@ def test_bad_key_and_usage(run, tmp_path):
     assert run("grade", str(tmp_path / "k.json"), str(tmp_path)).exit_code == 2
     missing = run("grade", str(tmp_path / "none.json"), str(tmp_path), "--out", "o")
     assert missing.exit_code == 1 and "no such file" in missing.stderr
+
+
+def test_one_absurdly_nested_answer_file_does_not_stop_the_class(run, write, tmp_path):
+    bank = write("b.yaml", BANK)
+    assert run("generate", str(bank), "--seed", "n", "--count", "2", "--out",
+               str(tmp_path / "set")).exit_code == 0
+    deep = "[" * 500 + "1" + "]" * 500
+    write("in/v01.yaml", f"student: v01\nanswers: {{mul: {{x: {deep}}}}}\n")
+    write("in/v02.yaml", "student: v02\nanswers: {tf: false}\n")
+    result = run("grade", str(tmp_path / "set" / "key.json"), str(tmp_path / "in"), "--out",
+                 str(tmp_path / "out"))
+    assert result.exit_code == 1
+    data = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
+    status = {s["student"]: s["status"] for s in data["students"]}
+    assert status == {"v01": "error", "v02": "graded"}
+    assert "nested" in next(e["reason"] for e in data["errors"])

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from quizgrad.bank import load_bank
 from quizgrad.errors import BankError
+from quizgrad.items import draw
 from quizgrad.judge import judge
 from quizgrad.matrix import Array, parse_matrix
 from quizgrad.matrix_eval import evaluate
@@ -20,6 +21,7 @@ from quizgrad.matrix_mistakes import MATRIX_ONLY
 from quizgrad.mistakes import CATALOG
 from quizgrad.numeric import Tolerance
 from quizgrad.response_array import read_array
+from quizgrad.rng import Stream
 
 # --- plain-Python arrays: nested lists, written here without quizgrad --------------------------
 
@@ -419,3 +421,54 @@ def test_generate_then_grade_matrix_items(run, tmp_path):
     assert [p["verdict"] for p in wrong["parts"]] == ["wrong", "correct"]
     assert students["v02"]["points"] == 2.5
     assert results["mistakes"]["no-transpose"]["items"] == {"matmul-square": 1}
+
+
+# --- limits and edge cases found in review ------------------------------------------------------
+
+@pytest.mark.parametrize("expression", [
+    "sum(" + " @ ".join(["A"] * 12) + ")",
+    "sum(softmax(softmax(softmax(softmax(softmax(softmax(A)))))))",
+])
+def test_formulas_that_explode_are_refused_at_once(run, expression):
+    result = run("explain", expression, "--at", "A=[[1,2],[3,4]]")
+    assert result.exit_code == 2 and "grows too large" in result.stderr
+
+
+def test_a_repeated_name_is_no_textbook_pattern():
+    node = parse_matrix("A @ A", {"A": (2, 2)})
+    assert node.kind == "general"
+    assert parse_matrix("dot(x, x)", {"x": (3,)}).kind == "general"
+    assert parse_matrix("X @ W + X", {"X": (2, 2), "W": (2, 2)}).kind == "general"
+
+
+@pytest.mark.parametrize("name", ["G", "Y"])
+def test_g_and_y_are_reserved_in_matrix_banks(write, name):
+    bank = write("reserved.yaml", f"""
+        templates:
+          - id: r
+            type: matrix
+            title: R
+            node: X @ {name}
+            inputs: {{X: [[1, 2]], {name}: [[1], [2]]}}
+        """)
+    with pytest.raises(BankError) as caught:
+        load_bank(bank)
+    assert f"'{name}' stands for" in str(caught.value)
+
+
+def test_class_indices_follow_the_logits_not_the_first_array(write):
+    bank = write("ce.yaml", """
+        templates:
+          - id: ce
+            type: matrix
+            title: CE
+            node: softmax_ce(z, y)
+            inputs:
+              W: {shape: [1, 2], int: [1, 3]}
+              z: {shape: [3], int: [-2, 2]}
+              y: {class: random}
+        """)
+    (template,) = load_bank(bank).templates
+    seen = {item.node.labels[0][1][0] for item in
+            (draw(template, Stream("c", i)) for i in range(40))}
+    assert seen == {0, 1, 2}

@@ -23,10 +23,15 @@ def gift_escape(text: str) -> str:
     return text
 
 
+def _line(text: str) -> str:
+    """Text kept on one line (a comment or a category cannot be broken out of)."""
+    return " ".join(text.split())
+
+
 def gift(export: Export) -> tuple[str, int]:
     """The export as GIFT text, and how many grid questions it had to leave out."""
-    out = [f"// quizgrad export: seed {export.seed}, {export.variants} variant(s) per template",
-           ""]
+    out = [f"// quizgrad export: seed {_line(export.seed)}, {export.variants} variant(s) per "
+           "template", ""]
     category, left_out = None, 0
     for question in export.questions:
         if isinstance(question, Grid):
@@ -34,7 +39,7 @@ def gift(export: Export) -> tuple[str, int]:
             continue
         if question.category != category:
             category = question.category
-            out += [f"$CATEGORY: $course$/quizgrad/{category}", ""]
+            out += [f"$CATEGORY: $course$/quizgrad/{_line(category)}", ""]
         out += [_question(question), ""]
     return "\n".join(out), left_out
 

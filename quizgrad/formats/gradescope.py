@@ -16,14 +16,19 @@ from ..judge import CORRECT
 from ..keyfile import Key
 
 
+def gradescope_failure(reason: str) -> str:
+    """A results file for a submission that cannot be graded at all: score 0 and why."""
+    data = {"score": 0.0, "output": f"Your submission could not be graded: {reason}",
+            "visibility": "visible", "tests": []}
+    return json.dumps(data, ensure_ascii=False, indent=1) + "\n"
+
+
 def gradescope_json(key: Key, results: ClassResults) -> str:
     """The results file; ``results`` holds the one student who handed something in."""
     submitted = [r for r in results.students if r.status != "missing"]
     if not submitted:
         reasons = "; ".join(f"{e.file}: {e.reason}" for e in results.errors) or "no answers"
-        data = {"score": 0.0, "output": f"Your submission could not be graded: {reasons}",
-                "visibility": "visible", "tests": []}
-        return json.dumps(data, ensure_ascii=False, indent=1) + "\n"
+        return gradescope_failure(reasons)
     result = submitted[0]
     variant = next(v for v in key.variants if (v.student or v.id) == result.student)
     tests = []

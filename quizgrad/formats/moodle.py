@@ -38,9 +38,10 @@ def fraction(value: float) -> str:
 
 def moodle_xml(export: Export) -> str:
     """The whole export as one Moodle XML file."""
+    about = f"quizgrad export, seed {escape(export.seed)}, {export.variants} variant(s) each"
     out = ['<?xml version="1.0" encoding="UTF-8"?>', "<quiz>",
-           f"<!-- quizgrad export: seed {escape(export.seed)}, {export.variants} variant(s) "
-           "per template -->"]
+           '<question type="category"><category><text>$course$/quizgrad</text></category>'
+           f'<info format="html"><text>{cdata(about)}</text></info></question>']
     category = None
     for question in export.questions:
         if question.category != category:
@@ -122,7 +123,10 @@ def _blank(answers: tuple) -> str:  # type: ignore[type-arg]
 
 
 def cloze_escape(text: str) -> str:
-    """Feedback inside an embedded answer: } # ~ / " and backslash are escaped."""
-    for ch in ("\\", "}", "#", "~", "/", '"'):
-        text = text.replace(ch, "\\" + ch)
-    return text
+    """Feedback inside an embedded answer, as Moodle's multianswer reader takes it back.
+
+    The feedback ends at a tilde or a closing brace; the reader unescapes a backslash before
+    a brace or a hash and nothing else, so those two are escaped, a tilde becomes a dash
+    and a backslash a slash.
+    """
+    return text.replace("\\", "/").replace("~", "-").replace("}", "\\}").replace("#", "\\#")

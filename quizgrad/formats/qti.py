@@ -136,12 +136,19 @@ def _numeric_processing(item: ET.Element, question: Numerical | Grid,
         _close(both, response, answer)
     _set(branch, "SCORE", "float", "1")
     if isinstance(question, Numerical):
-        for index, answer in enumerate(question.answers[1:], start=1):
-            branch = _el(condition, "responseElseIf")
-            _close(_el(branch, "and"), "RESPONSE", answer)
-            key = f"MISTAKE{index}"
-            _set(branch, "FEEDBACK", "identifier", key)
-            feedback.append((key, answer.feedback))
+        wrong = [(a.feedback, [("RESPONSE", a)]) for a in question.answers[1:]]
+    else:  # a matrix: a mistake is recognised when every entry is what it predicts
+        wrong = [(text, [(response, entry) for (response, _), entry
+                         in zip(blanks, entries, strict=True)])
+                 for text, entries in question.mistakes]
+    for index, (text, expected) in enumerate(wrong, start=1):
+        branch = _el(condition, "responseElseIf")
+        every = _el(branch, "and")
+        for response, answer in expected:
+            _close(every, response, answer)
+        key = f"MISTAKE{index}"
+        _set(branch, "FEEDBACK", "identifier", key)
+        feedback.append((key, text))
 
 
 def _set(parent: ET.Element, outcome: str, base: str, value: str) -> None:
