@@ -284,8 +284,9 @@ def export(
 
     Wire and circuit values become numerical questions (a category per template): the right
     value with the item's tolerance, each predicted mistake's value as a 0% answer carrying
-    that mistake's feedback. Matrices become grids of numeric blanks (Moodle cloze, QTI);
-    choice and true/false questions keep their feedback. Formula items are left out.
+    that mistake's feedback. Matrices become grids of numeric blanks (Moodle cloze, QTI;
+    one question per entry in GIFT); choice and true/false questions keep their feedback.
+    Formula items are left out.
     """
     from . import render
     from .bank import load_banks

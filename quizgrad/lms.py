@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import OutputError, UsageError
-from .export import Export
+from .export import Export, Grid
 
 FORMATS = ("moodle", "gift", "qti")
 SUFFIX = {"moodle": ".xml", "gift": ".txt", "qti": ".zip"}
@@ -36,13 +36,14 @@ def render(export: Export, to: str) -> tuple[bytes, int, list[str]]:
 
         return moodle_xml(export).encode("utf-8"), len(export.questions), notes
     if to == "gift":
-        from .formats.gift import gift
+        from .formats.gift import entries, gift
 
-        text, left_out = gift(export)
-        if left_out:
-            notes.append(f"{left_out} matrix question(s) left out: GIFT has no embedded "
-                         "answers; use --to moodle or --to qti for them")
-        return text.encode("utf-8"), len(export.questions) - left_out, notes
+        grids = sum(isinstance(q, Grid) for q in export.questions)
+        if grids:
+            notes.append(f"{grids} matrix question(s) written one entry per question: GIFT has "
+                         "no embedded answers (--to moodle or --to qti keep each matrix whole)")
+        count = sum(len(entries(q)) if isinstance(q, Grid) else 1 for q in export.questions)
+        return gift(export).encode("utf-8"), count, notes
     if to == "qti":
         from .formats.qti import qti_package
 

@@ -175,7 +175,11 @@ def test_gift_export_follows_moodles_rules(exported):
     moodle = ET.fromstring(exported["moodle"].read_text(encoding="utf-8"))
     not_cloze = [q for q in moodle.findall("question") if q.get("type") not in
                  ("category", "cloze")]
-    assert len(questions) == len(not_cloze)  # the same questions, grids left out
+    blanks = sum(q.findtext("questiontext/text").count("{1:NUMERICAL:")
+                 for q in moodle.findall("question[@type='cloze']"))
+    assert blanks and len(questions) == len(not_cloze) + blanks  # a matrix: one per entry
+    entry = next(q for q in questions if q.startswith("::matmul-square v01 (A) [1,1]::"))
+    assert "=%0%" in entry  # the mistakes' entries are still 0% answers with feedback
     for question in questions:
         head, _, body = question.partition("{")
         assert head.startswith("::") and "::[html]" in head

@@ -3,8 +3,8 @@
 Written the way Moodle's own GIFT writer does (question/format/gift/format.php): a
 ``$CATEGORY:`` line per template, ``::name::[html]text{...}``, numerical answers as
 ``=%100%value:tolerance#feedback`` with the mistakes as ``=%0%`` answers and ``~#`` for any
-other number, reserved characters escaped. GIFT has no embedded-answer type, so matrix
-(grid) questions are left out; the summary says so.
+other number, reserved characters escaped. GIFT has no embedded-answer type, so a matrix
+becomes one numerical question per entry.
 """
 
 from __future__ import annotations
@@ -28,20 +28,28 @@ def _line(text: str) -> str:
     return " ".join(text.split())
 
 
-def gift(export: Export) -> tuple[str, int]:
-    """The export as GIFT text, and how many grid questions it had to leave out."""
+def gift(export: Export) -> str:
+    """The export as GIFT text."""
     out = [f"// quizgrad export: seed {_line(export.seed)}, {export.variants} variant(s) per "
            "template", ""]
-    category, left_out = None, 0
+    category = None
     for question in export.questions:
-        if isinstance(question, Grid):
-            left_out += 1
-            continue
         if question.category != category:
             category = question.category
             out += [f"$CATEGORY: $course$/quizgrad/{_line(category)}", ""]
-        out += [_question(question), ""]
-    return "\n".join(out), left_out
+        for part in entries(question) if isinstance(question, Grid) else [question]:
+            out += [_question(part), ""]
+    return "\n".join(out)
+
+
+def entries(grid: Grid) -> list[Numerical]:
+    """A matrix as one numerical question per entry (GIFT has no embedded answers)."""
+    count = sum(len(row) for row in grid.cells)
+    return [Numerical(f"{grid.name} [{r + 1},{c + 1}]", grid.category,
+                      f"{grid.text}<p>Give entry ({r + 1}, {c + 1}) of the gradient of "
+                      f"{grid.label}.</p>", grid.points / count, grid.general, cell,
+                      "Not right.")
+            for r, row in enumerate(grid.cells) for c, cell in enumerate(row)]
 
 
 def _head(question: Question) -> str:
@@ -72,4 +80,4 @@ def _question(question: Question) -> str:
         general = f"####{gift_escape(question.general)}" if question.general else ""
         return (f"{_head(question)}{{{word}#{gift_escape(question.wrong)}"
                 f"#{gift_escape(question.right)}{general}}}")
-    raise TypeError(question)  # pragma: no cover - grids are left out above
+    raise TypeError(question)  # pragma: no cover - grids are split into entries above
