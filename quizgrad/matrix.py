@@ -224,8 +224,6 @@ MATRIX_FUNCTIONS = {"sum": 1, "mean": 1, "dot": 2, "softmax": 1, "softmax_ce": 2
                     "onehot": 2, "outer": 2}
 AXIS_FUNCTIONS = ("sum", "mean")  # sum(X) or sum(X, axis) with axis 0 (down) or 1 (across)
 ELEMENTWISE = frozenset(n for n, spec in FUNCTIONS.items() if spec.arity == 1)
-KINDS = ("matmul", "linear", "softmax", "softmax_ce", "elementwise", "sum", "mean", "dot",
-         "general")
 
 
 @dataclass(frozen=True, eq=False)
