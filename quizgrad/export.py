@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .circuit_items import CircuitItem
-from .feedback import part_feedback, solution
+from .feedback import circuit_solution, part_feedback, solution, wire_solution
 from .generate import anonymous, draw_items
 from .items import ChoiceItem, Item, LocalItem, TrueFalseItem, WireItem
 from .judge import WRONG, Part
@@ -125,7 +125,7 @@ def _questions(item: Item, category: str, variant: str) -> list[Question]:
                           _other(item, w)) for w in item.ask]
     if isinstance(item, MatrixItem):
         return [_grid(item, n, f"{name} ({n})" if len(item.ask) > 1 else name, category,
-                      prompt, general) for n in item.ask]
+                      prompt, general) for n in item.ask]  # a grid per asked input
     if isinstance(item, ChoiceItem):
         choices = tuple((c.text, c.correct, _choice_feedback(c.correct, c.feedback, c.mistake))
                         for c in item.choices)
@@ -170,13 +170,15 @@ def _part(item: WireItem | CircuitItem, wire: str, value: float) -> Part:
 
 
 def _other(item: WireItem | CircuitItem, wire: str) -> str:
-    part = Part(wire, "that", fmt(item.expected[wire]), WRONG, value=None)
-    return html.escape(part_feedback(item, part).replace("You sent that, which is wrong. ",
-                                                         "Not right. "))
+    """The feedback for a number no mistake explains: the worked answer."""
+    worked = (wire_solution(item, wire) if isinstance(item, WireItem)
+              else circuit_solution(item, wire))
+    return html.escape(f"Not right. {worked}")
 
 
-def _grid(item: MatrixItem, name: str, label: str, category: str, prompt: str,
+def _grid(item: MatrixItem, name: str, title: str, category: str, prompt: str,
           general: str) -> Grid:
+    """The gradient of input ``name`` as a grid question called ``title``."""
     right = item.expected[name]
     shape = right.shape
     mistakes = [(m, a) for m, a in item.mistake_values(name).items() if a.shape == shape]
@@ -199,7 +201,7 @@ def _grid(item: MatrixItem, name: str, label: str, category: str, prompt: str,
     whole = tuple((html.escape(f"You {BY_ID[m].description}."),
                    tuple(Answer(float(v), _width(item, float(v)), 0.0, "") for v in a.entries))
                   for m, a in mistakes)
-    return Grid(label, category, prompt + f"<p>The gradient of {html.escape(name)} is "
+    return Grid(title, category, prompt + f"<p>The gradient of {html.escape(name)} is "
                 f"{describe(shape)}: give each entry.</p>", item.points / len(item.ask),
                 general, name, tuple(rows), whole)
 
