@@ -93,7 +93,7 @@ def assess_point(point: CircuitPoint, ask: tuple[str, ...], tolerance: Tolerance
                  pairs_too: bool = True) -> Assessment:
     """The coincidences among single faults at one evaluated point."""
     correct = {name: float(point.gradients[name]) for name in ask}
-    predictions = {name: [(f.label, value, False) for f, value in point.predictions(name)]
+    predictions = {name: [(f.label, value) for f, value in point.predictions(name)]
                    for name in ask}
     return assess_faults(correct, predictions, tolerance, structural, pairs_too)
 

@@ -100,14 +100,22 @@ def assess(point: Point, ask: tuple[str, ...], tolerance: Tolerance,
                     return Assessment(frozenset(right), frozenset(), frozenset(excused), False)
             else:
                 distinct.append((value, mistake))
-        distinct.sort()
-        for i, (a, first) in enumerate(distinct):  # sorted: close values are neighbours
-            for b, second in distinct[i + 1:]:
-                if b - a > max(rel * max(abs(a), abs(b)), floor):  # type: ignore[operator]
-                    break
-                if first != second:
-                    pairs.add((wire, *sorted((first, second))))  # type: ignore[arg-type]
+        pairs |= close_pairs(wire, distinct, rel, floor)  # type: ignore[arg-type]
     return Assessment(frozenset(right), frozenset(pairs), frozenset(excused))
+
+
+def close_pairs(wire: str, distinct: list[tuple[float, str]], rel: float, floor: float,
+                mistake: Callable[[str], str] = lambda label: label) -> set[Pair]:
+    """Pairs of labels whose values coincide within tolerance (of different mistakes)."""
+    pairs: set[Pair] = set()
+    distinct.sort()
+    for i, (a, first) in enumerate(distinct):  # sorted: close values are neighbours
+        for b, second in distinct[i + 1:]:
+            if b - a > max(rel * max(abs(a), abs(b)), floor):
+                break
+            if mistake(first) != mistake(second):
+                pairs.add((wire, *sorted((first, second))))  # type: ignore[arg-type]
+    return pairs
 
 
 def profile(assessments: list[Assessment], generic: list[Assessment],
@@ -182,10 +190,10 @@ def probe(judge: Callable[[Values, Profile | None], Judged[T]], own: Callable[[]
     return profile(mine or probes(generic), probes(generic), pair_quantile)
 
 
-def assess_faults(correct: dict[str, float], predictions: dict[str, list[tuple[str, float, bool]]],
+def assess_faults(correct: dict[str, float], predictions: dict[str, list[tuple[str, float]]],
                   tolerance: Tolerance, structural: frozenset[Coincidence] | None = None,
                   pairs_too: bool = True) -> Assessment:
-    """The coincidences among (label, predicted value, excused) per asked wire.
+    """The coincidences among ('mistake@where' label, predicted value) per asked value.
 
     Without ``pairs_too`` only coincidences with the right answer are looked for (a search
     that holds draws to no pair count need not count them).
@@ -198,8 +206,8 @@ def assess_faults(correct: dict[str, float], predictions: dict[str, list[tuple[s
         target = correct[wire]
         width = max(rel * abs(target), floor)
         distinct = []
-        for label, value, by_definition in found:
-            if by_definition or (target == 0 and value == 0):
+        for label, value in found:
+            if target == 0 and value == 0:
                 excused.add((wire, label))
             elif abs(value - target) <= width:
                 right.add((wire, label))
@@ -207,11 +215,5 @@ def assess_faults(correct: dict[str, float], predictions: dict[str, list[tuple[s
                     return Assessment(frozenset(right), frozenset(), frozenset(excused), False)
             elif pairs_too:
                 distinct.append((value, label))
-        distinct.sort()
-        for i, (a, first) in enumerate(distinct):
-            for b, second in distinct[i + 1:]:
-                if b - a > max(rel * max(abs(a), abs(b)), floor):
-                    break
-                if first.split("@")[0] != second.split("@")[0]:
-                    pairs.add((wire, *sorted((first, second))))  # type: ignore[arg-type]
+        pairs |= close_pairs(wire, distinct, rel, floor, lambda label: label.split("@")[0])
     return Assessment(frozenset(right), frozenset(pairs), frozenset(excused))

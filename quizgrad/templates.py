@@ -133,10 +133,9 @@ class Template:
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
-class WireTemplate(Template):
-    """Wire gradients of one node: stored inputs, an upstream gradient, asked wires."""
+class GradientTemplate(Template):
+    """Gradients at drawn numbers: stored inputs, an upstream gradient, the asked values."""
 
-    node: Node
     inputs: tuple[tuple[str, NumberSpec], ...]
     upstream: NumberSpec
     ask: tuple[str, ...]
@@ -149,19 +148,17 @@ class WireTemplate(Template):
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
-class CircuitTemplate(Template):
-    """Gradients in a circuit of several nodes: stored inputs, upstream on the output."""
+class WireTemplate(GradientTemplate):
+    """Wire gradients of one node."""
+
+    node: Node
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class CircuitTemplate(GradientTemplate):
+    """Gradients in a circuit of several nodes (the upstream arrives on the output)."""
 
     circuit: Circuit
-    inputs: tuple[tuple[str, NumberSpec], ...]
-    upstream: NumberSpec
-    ask: tuple[str, ...]
-    allow_kinks: bool = False
-
-    @property
-    def randomized(self) -> bool:
-        """Whether any stored value or the upstream gradient is drawn."""
-        return self.upstream.random or any(spec.random for _, spec in self.inputs)
 
 
 @dataclass(frozen=True)
