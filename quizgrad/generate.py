@@ -13,7 +13,7 @@ import multiprocessing
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from .formats.answer_files import answer_template
 from .formats.sheets import html_sheet, markdown_sheet
 from .gcpause import paused
 from .items import Item, draw, wire_draw
-from .keyfile import KeyVariant, key_document, variant_json
+from .keyfile import KEY_SEPARATOR, KEY_TAIL, KeyVariant, key_head, variant_json
 from .rng import Stream
 from .roster import Student
 
@@ -119,18 +119,25 @@ def _job(spec: VariantSpec) -> Written:
 
 def write_all(templates: Sequence[Template], seed: str, title: str,
               specs: Sequence[VariantSpec], folder: Path, workers: int | None = None
-              ) -> list[Written]:
-    """Write every variant, on several processes when there are many (order is kept)."""
+              ) -> Iterator[Written]:
+    """Write every variant, on several processes when there are many; yields them in order.
+
+    The parent only collects the key parts as they come, so it can write key.json while
+    the workers go on; small chunks keep both workers busy to the end.
+    """
     global _JOB
     workers = min(workers or os.cpu_count() or 1, 8)
+    if workers < 2 or len(specs) < 40 or (
+            "fork" not in multiprocessing.get_all_start_methods()):
+        for spec in specs:
+            yield write_variant(templates, seed, title, spec, folder)
+        return
+    draw_items(templates, seed, "warm-up")  # fill the plan caches once, before forking
+    _JOB = (templates, seed, title, folder)
     try:
-        if workers < 2 or len(specs) < 40 or (
-                "fork" not in multiprocessing.get_all_start_methods()):
-            return [write_variant(templates, seed, title, spec, folder) for spec in specs]
-        draw_items(templates, seed, "warm-up")  # fill the plan caches once, before forking
-        _JOB = (templates, seed, title, folder)
         with multiprocessing.get_context("fork").Pool(workers) as pool:
-            return pool.map(_job, specs, chunksize=max(1, len(specs) // (workers * 8)))
+            yield from pool.imap(_job, specs, chunksize=max(1, min(4, len(specs) // (
+                workers * 8))))
     finally:
         _JOB = None
 
@@ -161,18 +168,23 @@ def write_set(banks: Sequence[Bank], templates: Sequence[Template], seed: str,
                  for b in banks]
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    items = variants = 0
+    points = 0.0
     try:
         (staging / "sheets").mkdir()
         (staging / "answers").mkdir()
-        with paused():
-            written = write_all(templates, seed, title, specs, staging, workers)
-        _write(staging / "key.json", key_document(seed, bank_info, [w.key for w in written]))
+        with paused(), (staging / "key.json").open("w", encoding="utf-8", newline="\n") as key:
+            key.write(key_head(seed, bank_info))
+            for written in write_all(templates, seed, title, specs, staging, workers):
+                key.write(KEY_SEPARATOR + written.key if variants else written.key)
+                points = points if variants else written.points
+                variants, items = variants + 1, items + written.items
+            key.write(KEY_TAIL)
         _replace(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return Summary(str(out), seed, len(specs), sum(w.items for w in written),
-                   written[0].points if written else 0.0, tuple(t.id for t in templates))
+    return Summary(str(out), seed, variants, items, points, tuple(t.id for t in templates))
 
 
 def _write(path: Path, text: str) -> None:

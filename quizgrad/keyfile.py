@@ -207,11 +207,14 @@ def item_text(item: Item) -> str:
     return found
 
 
-def key_document(seed: str, banks: list[dict[str, str]], variants: list[str]) -> str:
-    """The text of key.json from :func:`variant_json` parts (same inputs, same bytes)."""
+def key_head(seed: str, banks: list[dict[str, str]]) -> str:
+    """The start of key.json, up to its first variant (see :func:`variant_json`)."""
     head = {"format": FORMAT, "quizgrad": __version__, "seed": seed, "banks": banks}
-    return (json.dumps(head, ensure_ascii=False)[:-1] + ', "variants": [\n'
-            + ",\n".join(variants) + "\n]}\n")
+    return json.dumps(head, ensure_ascii=False)[:-1] + ', "variants": [\n'
+
+
+KEY_SEPARATOR = ",\n"  # between two variants of key.json
+KEY_TAIL = "\n]}\n"  # after the last
 
 
 def read_key(path: Path) -> Key:
