@@ -21,23 +21,28 @@ class Stream:
         self._key = hashlib.sha256(key).digest()
         self._counter = 0
         self._pool = b""
+        self._at = 0  # the next unused byte of the pool
 
     def _bytes(self, count: int) -> bytes:
-        while len(self._pool) < count:
-            block = self._counter.to_bytes(8, "big")
-            self._pool += hashlib.sha256(self._key + block).digest()
-            self._counter += 1
-        out, self._pool = self._pool[:count], self._pool[count:]
-        return out
+        at = self._at
+        if at + count > len(self._pool):
+            pool = self._pool[at:]
+            while len(pool) < count:
+                pool += hashlib.sha256(self._key + self._counter.to_bytes(8, "big")).digest()
+                self._counter += 1
+            self._pool, at = pool, 0
+        self._at = at + count
+        return self._pool[at:at + count]
 
     def below(self, n: int) -> int:
         """A uniform integer in [0, n)."""
         if n <= 0:
             raise ValueError("n must be positive")
         bits = (n - 1).bit_length()
-        size = max(1, (bits + 7) // 8)
+        size = max(1, (bits + 7) // 8)  # n == 1 still takes a byte, as it always has
+        shift = 8 * size - bits
         while True:
-            value = int.from_bytes(self._bytes(size), "big") >> (8 * size - bits)
+            value = int.from_bytes(self._bytes(size), "big") >> shift
             if value < n:
                 return value
 

@@ -109,7 +109,10 @@ h1 { font-size: 1.5rem; margin: 0 0 .25rem; }
 .prompt { margin: 0 0 .5rem; }
 svg.circuit { display: block; margin: .25rem 0 .5rem; max-width: 100%; height: auto; }
 svg text { font: 13px ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; }
-.value { fill: var(--ink); } .gradient { fill: var(--grad); } .node-text { fill: var(--ink); }
+.value { fill: var(--ink); } .gradient { fill: var(--grad); }
+.node-text { fill: var(--ink); text-anchor: middle; }
+svg .w { fill: none; stroke: #444; stroke-width: 1.5; }
+svg .n { fill: #f4f4f4; stroke: #222; stroke-width: 1.5; }
 ul.answers { list-style: none; padding: 0; margin: .25rem 0 0; }
 ul.answers li { margin: .35rem 0; }
 .blank { display: inline-block; min-width: 9rem; border-bottom: 1px solid var(--line);
@@ -169,24 +172,22 @@ def _node_svg(text: str, wires: list[tuple[str, str, bool]], out_value: str, ups
     width = left + box_w + right
     box_x, box_y, box_h = left, 8, row * len(wires)
     mid = box_y + box_h / 2
-    parts = [f'<svg class="circuit" xmlns="http://www.w3.org/2000/svg" role="img" '
-             f'width="{width:.0f}" height="{height:.0f}" viewBox="0 0 {width:.0f} {height:.0f}" '
-             f'aria-label="{escape(description)}">']
+    parts = [f'<svg class="circuit" role="img" width="{width:.0f}" height="{height:.0f}" '
+             f'viewBox="0 0 {width:.0f} {height:.0f}" aria-label="{escape(description)}">']
     for index, (name, label, asked) in enumerate(wires):
         y = box_y + row * index + row / 2
-        parts.append(f'<line x1="6" y1="{y:.1f}" x2="{box_x}" y2="{y:.1f}" stroke="#444" '
-                     'stroke-width="1.5"/>')
+        parts.append(f'<line class="w" x1="6" y1="{y:.1f}" x2="{box_x}" y2="{y:.1f}"/>')
         parts.append(f'<text class="value" x="12" y="{y - 7:.1f}">{escape(label)}</text>')
         if asked:
             parts.append(f'<text class="gradient" x="12" y="{y + 18:.1f}">'
                          f"\u2190 ? (wire {escape(name)})</text>")
-    parts.append(f'<rect x="{box_x}" y="{box_y}" width="{box_w:.0f}" height="{box_h}" rx="8" '
-                 'fill="#f4f4f4" stroke="#222" stroke-width="1.5"/>')
-    parts.append(f'<text class="node-text" x="{box_x + box_w / 2:.1f}" y="{mid + 4:.1f}" '
-                 f'text-anchor="middle">{escape(text)}</text>')
+    parts.append(f'<rect class="n" x="{box_x}" y="{box_y}" width="{box_w:.0f}" '
+                 f'height="{box_h}" rx="8"/>')
+    parts.append(f'<text class="node-text" x="{box_x + box_w / 2:.1f}" y="{mid + 4:.1f}">'
+                 f'{escape(text)}</text>')
     end = box_x + box_w
-    parts.append(f'<line x1="{end:.1f}" y1="{mid:.1f}" x2="{width - 6:.1f}" y2="{mid:.1f}" '
-                 'stroke="#444" stroke-width="1.5"/>')
+    parts.append(f'<line class="w" x1="{end:.1f}" y1="{mid:.1f}" x2="{width - 6:.1f}" '
+                 f'y2="{mid:.1f}"/>')
     parts.append(f'<text class="value" x="{end + 12:.1f}" y="{mid - 7:.1f}">'
                  f'{escape(out_value)}</text>')
     parts.append(f'<text class="gradient" x="{end + 12:.1f}" y="{mid + 18:.1f}">'
@@ -216,21 +217,19 @@ def layout_svg(layout: Layout, title: str) -> str:
     def px(x: float, y: float) -> str:
         return f"{x * CELL_W + CELL_W / 2:.1f},{y * CELL_H + CELL_H / 2:.1f}"
 
-    parts = [f'<svg class="circuit" xmlns="http://www.w3.org/2000/svg" role="img" '
-             f'width="{width:.0f}" height="{height:.0f}" viewBox="0 0 {width:.0f} {height:.0f}" '
-             f'aria-label="{escape("Circuit " + title)}">']
+    parts = [f'<svg class="circuit" role="img" width="{width:.0f}" height="{height:.0f}" '
+             f'viewBox="0 0 {width:.0f} {height:.0f}" aria-label="{escape("Circuit " + title)}">']
     for wire in layout.wires:
         points = " ".join(px(x, y) for x, y in wire)
-        parts.append(f'<polyline points="{points}" fill="none" stroke="#444" '
-                     'stroke-width="1.5"/>')
+        parts.append(f'<polyline class="w" points="{points}"/>')
     for box in layout.boxes:
         x, y = box.x * CELL_W + CELL_W / 2, box.y * CELL_H + CELL_H / 2
         w, h = (box.width - 1) * CELL_W, (box.height - 1) * CELL_H
-        parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" rx="8" '
-                     'fill="#f4f4f4" stroke="#222" stroke-width="1.5"/>')
+        parts.append(f'<rect class="n" x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" '
+                     f'height="{h:.1f}" rx="8"/>')
         parts.append(f'<text class="node-text" x="{x + w / 2:.1f}" '
-                     f'y="{(box.y + box.height // 2) * CELL_H + CELL_H * 0.8:.1f}" '
-                     f'text-anchor="middle">{escape(box.text.strip())}</text>')
+                     f'y="{(box.y + box.height // 2) * CELL_H + CELL_H * 0.8:.1f}">'
+                     f'{escape(box.text.strip())}</text>')
     for label in layout.labels:
         parts.append(f'<text class="{label.style}" x="{label.x * CELL_W:.1f}" '
                      f'y="{label.y * CELL_H + CELL_H * 0.8:.1f}">{escape(label.text)}</text>')
