@@ -13,11 +13,21 @@ from fractions import Fraction
 
 from .circuit import Circuit, CircuitPoint, evaluate
 from .compiled import Number
-from .discriminate import Assessment, Judged, Profile, Values, assess_faults, probe, search
+from .discriminate import (
+    Assessment,
+    Judged,
+    Profile,
+    Values,
+    assess_faults,
+    few,
+    probe,
+    search,
+)
 from .drawing import Layout, circuit_layout
 from .errors import GradientError
 from .items import Item, Key, common
 from .numeric import Tolerance, fmt
+from .plan import point_key
 from .rng import Stream
 from .templates import CircuitTemplate, fill
 
@@ -98,9 +108,24 @@ def assess_point(point: CircuitPoint, ask: tuple[str, ...], tolerance: Tolerance
     return assess_faults(correct, predictions, tolerance, structural, pairs_too)
 
 
+_JUDGED: dict[tuple[object, ...], Judged[CircuitPoint]] = {}
+
+
 def _judged(template: CircuitTemplate, values: Values, shape: Profile | None
             ) -> Judged[CircuitPoint]:
+    """A candidate evaluated and assessed (remembered when the template has few points)."""
     inputs, upstream = values
+    if not few(template.draws):
+        return _judge(template, inputs, upstream, shape)
+    key = (template, id(shape), point_key(inputs, upstream))
+    found = _JUDGED.get(key)
+    if found is None:
+        found = _JUDGED[key] = _judge(template, inputs, upstream, shape)
+    return found
+
+
+def _judge(template: CircuitTemplate, inputs: dict[str, Fraction], upstream: Fraction,
+           shape: Profile | None) -> Judged[CircuitPoint]:
     try:
         point = evaluate(template.circuit, inputs, upstream)
     except GradientError as exc:
@@ -141,7 +166,16 @@ def circuit_draw(template: CircuitTemplate, stream: Stream, attempts: int = 100
 
     point, tries = search(draw, lambda v, shape: _judged(template, v, shape),
                           profile_of(template), attempts if template.randomized else 1)
-    return circuit_item(template, point), tries
+    if not few(template.draws):
+        return circuit_item(template, point), tries
+    key = (template, point_key(point.inputs, point.upstream))
+    found = _ITEMS.get(key)
+    if found is None:
+        found = _ITEMS[key] = circuit_item(template, point)
+    return found, tries
+
+
+_ITEMS: dict[tuple[object, ...], CircuitItem] = {}
 
 
 def circuit_item(template: CircuitTemplate, point: CircuitPoint) -> CircuitItem:

@@ -30,6 +30,16 @@ T = TypeVar("T")
 Coincidence = tuple[str, str]  # (wire, mistake)
 Pair = tuple[str, str, str]  # (wire, mistake, mistake)
 PROBES = 32
+FEW_DRAWS = 5_000
+
+
+def few(draws: int | None) -> bool:
+    """Whether a template's possible points are few enough to remember each one judged.
+
+    A class of hundreds then draws the same points again, and the memory used is bounded
+    by the number of points itself.
+    """
+    return draws is not None and draws <= FEW_DRAWS
 
 
 @dataclass(frozen=True)

@@ -69,21 +69,8 @@ class Key:
         return None
 
 
-_CACHE: dict[tuple[object, ...], dict[str, Any]] = {}
-
-
 def item_json(item: Item) -> dict[str, Any]:
-    """One item as the key stores it (the same variant is rendered once; treat as read-only)."""
-    key = item.key
-    found = _CACHE.get(key)
-    if found is None:
-        if len(_CACHE) > 50_000:
-            _CACHE.clear()
-        found = _CACHE[key] = _item_json(item)
-    return found
-
-
-def _item_json(item: Item) -> dict[str, Any]:
+    """One item as the key stores it."""
     data: dict[str, Any] = {
         "id": item.id, "template": item.template, "type": item.type, "title": item.title,
         "prompt": item.prompt, "points": item.points,
@@ -198,7 +185,7 @@ _TEXT: dict[tuple[object, ...], str] = {}
 
 
 def item_text(item: Item) -> str:
-    """One item of the key as a line of JSON (the same variant is encoded once)."""
+    """One item of the key as a line of JSON (a class draws the same items again: each once)."""
     found = _TEXT.get(item.key)
     if found is None:
         if len(_TEXT) > 50_000:

@@ -9,13 +9,13 @@ message that names the shape expected.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
 from .compiled import exact_text
-from .discriminate import Assessment, Judged, Profile, probe, search
+from .discriminate import Assessment, Judged, Profile, few, probe, search
 from .errors import GradientError
 from .items import Item, Key, common
 from .matrix import Array, MatrixNode, describe
@@ -176,8 +176,32 @@ def assess(point: MatrixPoint, ask: tuple[str, ...], tolerance: Tolerance,
     return Assessment(frozenset(right), frozenset(pairs), frozenset(excused))
 
 
+_JUDGED: dict[tuple[object, ...], Judged[MatrixPoint]] = {}
+_ITEMS: dict[tuple[object, ...], MatrixItem] = {}
+
+
+def _drawn(template: MatrixTemplate, inputs: Mapping[str, Array], upstream: Array,
+           labels: Mapping[str, tuple[int, ...]]) -> tuple[object, ...]:
+    """The drawn numbers as a cache key (plain integers hash fast)."""
+    return (template, tuple((n, tuple((v.numerator, v.denominator) for v in a.entries))
+                            for n, a in inputs.items()),
+            tuple((v.numerator, v.denominator) for v in upstream.entries), tuple(labels.items()))
+
+
 def _judged(template: MatrixTemplate, values: Draw, shape: Profile | None
             ) -> Judged[MatrixPoint]:
+    """A candidate evaluated in floats and assessed (remembered when there are few points)."""
+    if not few(template.draws):
+        return _judge(template, values, shape)
+    key = (id(shape), *_drawn(template, *values))
+    found = _JUDGED.get(key)
+    if found is None:
+        found = _JUDGED[key] = _judge(template, values, shape)
+    return found
+
+
+def _judge(template: MatrixTemplate, values: Draw, shape: Profile | None
+           ) -> Judged[MatrixPoint]:
     inputs, upstream, labels = values
     try:
         point = evaluate(template.node(labels), inputs, upstream, exact=False)
@@ -233,6 +257,16 @@ def matrix_draw(template: MatrixTemplate, stream: Stream, attempts: int = 100
 
 def matrix_item(template: MatrixTemplate, point: MatrixPoint) -> MatrixItem:
     """The item of ``template`` at a point chosen in floats, now evaluated exactly."""
+    if not few(template.draws):
+        return _item(template, point)
+    key = _drawn(template, point.inputs, point.upstream, dict(point.node.labels))
+    found = _ITEMS.get(key)
+    if found is None:
+        found = _ITEMS[key] = _item(template, point)
+    return found
+
+
+def _item(template: MatrixTemplate, point: MatrixPoint) -> MatrixItem:
     point = exactly(point)
     shown = {name: show(array) for name, array in point.inputs.items()}
     labels = {name: (str(v[0]) if len(v) == 1 else "[" + ", ".join(map(str, v)) + "]")

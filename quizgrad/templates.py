@@ -34,6 +34,12 @@ class NumberSpec:
         """Whether draws can differ."""
         return self.kind != "fixed"
 
+    @property
+    def count(self) -> int | None:
+        """How many values a draw can give (None: too many to list)."""
+        pool = self._pool
+        return None if pool is None else len(pool)
+
     @functools.cached_property
     def _grid(self) -> tuple[int, int, int]:
         scale = 10**self.places
@@ -146,6 +152,11 @@ class GradientTemplate(Template):
         """Whether any stored value or the upstream gradient is drawn."""
         return self.upstream.random or any(spec.random for _, spec in self.inputs)
 
+    @functools.cached_property
+    def draws(self) -> int | None:
+        """How many different points a draw can give (None: too many to list)."""
+        return _product([spec.count for _, spec in self.inputs] + [self.upstream.count])
+
 
 @dataclass(frozen=True, kw_only=True, eq=False)
 class WireTemplate(GradientTemplate):
@@ -215,6 +226,19 @@ class MatrixTemplate(Template):
         return self.upstream.random or any(spec.random for _, spec in self.inputs) or any(
             spec.fixed is None for _, spec in self.labels)
 
+    @functools.cached_property
+    def draws(self) -> int | None:
+        """How many different points a draw can give (None: too many to list)."""
+        counts = [spec.count for _, array in [*self.inputs, ("", self.upstream)]
+                  for spec in array.entries]
+        shapes = dict(self.inputs)
+        for _, spec in self.labels:
+            if spec.fixed is None:
+                shape = shapes[self.logits].shape if self.logits in shapes else ()
+                rows, classes = (1, shape[0]) if len(shape) == 1 else shape[:2] or (1, 1)
+                counts.append(classes ** rows)
+        return _product(counts)
+
     def node(self, labels: dict[str, tuple[int, ...]]) -> MatrixNode:
         """The node for given class indices (the labels are part of the formula)."""
         return parse_matrix(self.node_text, {n: s.shape for n, s in self.inputs}, labels)
@@ -268,3 +292,13 @@ def fill(prompt: str, values: dict[str, str]) -> str:
         return values.get(match.group(1) or "", token)
 
     return PLACEHOLDER.sub(replace, prompt)
+
+
+def _product(counts: list[int | None], limit: int = 10**9) -> int | None:
+    """The product of the counts; None when one is unknown or the product passes ``limit``."""
+    total = 1
+    for count in counts:
+        if count is None or total * count > limit:
+            return None
+        total *= count
+    return total
