@@ -297,6 +297,11 @@ def evaluate(circuit: Circuit, inputs: Mapping[str, Fraction], upstream: Fractio
                         faults, at_kink)
 
 
+@functools.lru_cache(maxsize=4096)
+def _label(mistake: str, where: str) -> str:
+    return f"{mistake}@{where}"
+
+
 def _where(env: Mapping[str, Number]) -> str:
     from .numeric import fmt
 
@@ -348,23 +353,28 @@ def _faults(circuit: Circuit, values: dict[str, Number], locals_: dict[str, list
     for step in circuit.steps:
         _, fast, _, groups = _programs(step.node)
         g = correct[step.name]
-        out = fast.run({**{n: float(values[n]) for n in step.node.inputs}, G.name: g})
+        env = {n: float(values[n]) for n in step.node.inputs}
+        env[G.name] = g
+        out = fast.run(env)
         local = floats[step.name]
         right = [g * d for d in local]
         line = step.line
         for mistake, blind, wires in groups:
             deltas, changed = [], []
             for position, wire, indices in wires:
-                sent = next((out[i] for i in indices if out[i] is not FAILED), None)
-                if sent is None:
-                    continue
+                sent = out[indices[0]]
+                if sent is FAILED:  # a mistake with several forms: the first that exists
+                    sent = next((out[i] for i in indices if out[i] is not FAILED), None)
+                    if sent is None:
+                        continue
                 due = right[position]
-                deltas.append((wire, sent - due))  # type: ignore[operator]
-                same = abs(sent - due) <= 1e-12 * max(abs(sent), abs(due))  # type: ignore[operator, arg-type]
-                if not (same and (local[position] in blind or sent == 0)):
+                delta = sent - due  # type: ignore[operator]
+                deltas.append((wire, delta))
+                if not (abs(delta) <= 1e-12 * max(abs(sent), abs(due))  # type: ignore[arg-type]
+                        and (local[position] in blind or sent == 0)):
                     changed.append(wire)
             if changed:  # else the mistake is right here by its definition: nothing to see
-                yield Fault(mistake, line, f"{mistake}@{line}", tuple(deltas), sensitivity,
+                yield Fault(mistake, line, _label(mistake, line), tuple(deltas), sensitivity,
                             circuit.ancestors(changed))
     for name in circuit.names:
         users = circuit.consumers(name)

@@ -213,7 +213,6 @@ class Program:
         self._leaves = [self._leaf(leaf) for leaf in leaves]
         self._ops: list[Callable[[list[Number | _Failed]], Number]] = []
         self.outputs = [self._slot(expr) for expr in exprs]
-        self._isfinite = math.isfinite
 
     def _leaf(self, expr: sp.Basic) -> tuple[str | None, Number]:
         if expr.is_Symbol:
@@ -243,9 +242,16 @@ class Program:
                 append(operation(values))
             except _CAUGHT:
                 append(FAILED)
+        out = [values[i] for i in self.outputs]
+        if not self.exact:  # all floats: one C-level sum says whether every one is finite
+            try:
+                if math.isfinite(sum(out)):  # type: ignore[arg-type]
+                    return out
+            except TypeError:  # a FAILED among them
+                pass
         isfinite = math.isfinite
-        return [FAILED if v.__class__ is float and not isfinite(v) else values[i]  # type: ignore[arg-type]
-                for i in self.outputs for v in (values[i],)]
+        return [FAILED if v.__class__ is float and not isfinite(v) else v  # type: ignore[arg-type]
+                for v in out]
 
 
 def _operation(expr: sp.Basic, args: tuple[int, ...], exact: bool

@@ -129,6 +129,10 @@ def json_number(value: sp.Expr | fractions.Fraction | float | int) -> int | floa
 
     Exact sympy values are rounded correctly (evaluated at 30 digits after a cheap guard).
     """
+    if value.__class__ is fractions.Fraction:  # the common case, first
+        if value.denominator == 1 and abs(value.numerator) < 2**53:  # type: ignore[union-attr]
+            return value.numerator  # type: ignore[union-attr, no-any-return]
+        return precise_float(value)
     is_integer = isinstance(value, sp.Integer) or (
         isinstance(value, int) and not isinstance(value, bool)) or (
         isinstance(value, fractions.Fraction) and value.denominator == 1)
@@ -145,9 +149,24 @@ def precise_float(value: sp.Expr | fractions.Fraction | float | int) -> float:
     return guess
 
 
-@functools.lru_cache(maxsize=65536, typed=True)
 def fmt(value: sp.Expr | fractions.Fraction | float | int, digits: int = 4) -> str:
     """A number for people: exact when short (``-8``, ``0.25``), else ``digits`` significant."""
+    if value.__class__ is fractions.Fraction:  # the common case, remembered by its integers
+        key = (value.numerator, value.denominator, digits)  # type: ignore[union-attr]
+        found = _FRACTIONS.get(key)
+        if found is None:
+            if len(_FRACTIONS) > 65536:
+                _FRACTIONS.clear()
+            found = _FRACTIONS[key] = _fmt(value, digits)
+        return found
+    return _fmt(value, digits)
+
+
+_FRACTIONS: dict[tuple[int, int, int], str] = {}
+
+
+@functools.lru_cache(maxsize=65536, typed=True)
+def _fmt(value: sp.Expr | fractions.Fraction | float | int, digits: int = 4) -> str:
     if isinstance(value, (sp.Rational, int, fractions.Fraction)) and not isinstance(value, bool):
         exact = fractions.Fraction(int(value.p), int(value.q)) if isinstance(
             value, sp.Rational) else fractions.Fraction(value)
