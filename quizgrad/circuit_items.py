@@ -14,6 +14,7 @@ from fractions import Fraction
 from .circuit import Circuit, CircuitPoint, evaluate
 from .compiled import Number
 from .discriminate import (
+    CACHE_LIMIT,
     Assessment,
     Judged,
     Profile,
@@ -120,6 +121,8 @@ def _judged(template: CircuitTemplate, values: Values, shape: Profile | None
     key = (template, id(shape), point_key(inputs, upstream))
     found = _JUDGED.get(key)
     if found is None:
+        if len(_JUDGED) > CACHE_LIMIT:  # banks loaded again and again in one process
+            _JUDGED.clear()
         found = _JUDGED[key] = _judge(template, inputs, upstream, shape)
     return found
 
@@ -171,6 +174,8 @@ def circuit_draw(template: CircuitTemplate, stream: Stream, attempts: int = 100
     key = (template, point_key(point.inputs, point.upstream))
     found = _ITEMS.get(key)
     if found is None:
+        if len(_ITEMS) > CACHE_LIMIT:
+            _ITEMS.clear()
         found = _ITEMS[key] = circuit_item(template, point)
     return found, tries
 

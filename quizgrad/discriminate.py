@@ -31,6 +31,7 @@ Coincidence = tuple[str, str]  # (wire, mistake)
 Pair = tuple[str, str, str]  # (wire, mistake, mistake)
 PROBES = 32
 FEW_DRAWS = 5_000
+CACHE_LIMIT = 50_000  # judged draws or items remembered at most, per kind
 
 
 def few(draws: int | None) -> bool:

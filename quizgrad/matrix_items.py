@@ -15,7 +15,7 @@ from fractions import Fraction
 from typing import Any
 
 from .compiled import exact_text
-from .discriminate import Assessment, Judged, Profile, few, probe, search
+from .discriminate import CACHE_LIMIT, Assessment, Judged, Profile, few, probe, search
 from .errors import GradientError
 from .items import Item, Key, common
 from .matrix import Array, MatrixNode, describe
@@ -196,6 +196,8 @@ def _judged(template: MatrixTemplate, values: Draw, shape: Profile | None
     key = (id(shape), *_drawn(template, *values))
     found = _JUDGED.get(key)
     if found is None:
+        if len(_JUDGED) > CACHE_LIMIT:  # banks loaded again and again in one process
+            _JUDGED.clear()
         found = _JUDGED[key] = _judge(template, values, shape)
     return found
 
@@ -262,6 +264,8 @@ def matrix_item(template: MatrixTemplate, point: MatrixPoint) -> MatrixItem:
     key = _drawn(template, point.inputs, point.upstream, dict(point.node.labels))
     found = _ITEMS.get(key)
     if found is None:
+        if len(_ITEMS) > CACHE_LIMIT:
+            _ITEMS.clear()
         found = _ITEMS[key] = _item(template, point)
     return found
 

@@ -101,6 +101,25 @@ def test_number_specs_draw_within_their_ranges(write):
         assert c in (Fraction(1, 4), Fraction(1, 2), -3)
 
 
+@pytest.mark.parametrize(("inputs", "upstream", "draws"), [
+    ("{x: 3, y: -4}", "2", 1),  # fixed: one point, judged once for a whole class
+    ("{x: {int: [-2, 2], nonzero: true, exclude: [1]}, y: -4}", "{choice: [2, 3]}", 6),
+    ("{x: {decimal: [0.5, 1.5], places: 2}, y: {int: [-9, 9]}}", "2", 101 * 19),
+    ("{x: {decimal: [-9, 9], places: 4}, y: 1}", "2", None),  # too many to list
+])
+def test_draws_counts_the_points_a_template_can_give(write, inputs, upstream, draws):
+    template = load_bank(write("count.yaml", f"""
+        templates:
+          - id: c
+            type: wire
+            title: C
+            node: x * y
+            inputs: {inputs}
+            upstream: {upstream}
+        """)).templates[0]
+    assert template.draws == draws
+
+
 def test_default_prompt_fills_in_names_and_values(write):
     path = write("p.yaml", """
         templates:
