@@ -14,7 +14,6 @@ from fractions import Fraction
 from .circuit import Circuit, CircuitPoint, evaluate
 from .compiled import Number
 from .discriminate import (
-    CACHE_LIMIT,
     Assessment,
     Judged,
     Profile,
@@ -22,6 +21,7 @@ from .discriminate import (
     assess_faults,
     few,
     probe,
+    remembered,
     search,
 )
 from .drawing import Layout, circuit_layout
@@ -118,13 +118,8 @@ def _judged(template: CircuitTemplate, values: Values, shape: Profile | None
     inputs, upstream = values
     if not few(template.draws):
         return _judge(template, inputs, upstream, shape)
-    key = (template, id(shape), point_key(inputs, upstream))
-    found = _JUDGED.get(key)
-    if found is None:
-        if len(_JUDGED) > CACHE_LIMIT:  # banks loaded again and again in one process
-            _JUDGED.clear()
-        found = _JUDGED[key] = _judge(template, inputs, upstream, shape)
-    return found
+    return remembered(_JUDGED, (template, id(shape), point_key(inputs, upstream)),
+                      lambda: _judge(template, inputs, upstream, shape))
 
 
 def _judge(template: CircuitTemplate, inputs: dict[str, Fraction], upstream: Fraction,
@@ -171,13 +166,8 @@ def circuit_draw(template: CircuitTemplate, stream: Stream, attempts: int = 100
                           profile_of(template), attempts if template.randomized else 1)
     if not few(template.draws):
         return circuit_item(template, point), tries
-    key = (template, point_key(point.inputs, point.upstream))
-    found = _ITEMS.get(key)
-    if found is None:
-        if len(_ITEMS) > CACHE_LIMIT:
-            _ITEMS.clear()
-        found = _ITEMS[key] = circuit_item(template, point)
-    return found, tries
+    return remembered(_ITEMS, (template, point_key(point.inputs, point.upstream)),
+                      lambda: circuit_item(template, point)), tries
 
 
 _ITEMS: dict[tuple[object, ...], CircuitItem] = {}

@@ -34,6 +34,19 @@ FEW_DRAWS = 5_000
 CACHE_LIMIT = 50_000  # judged draws or items remembered at most, per kind
 
 
+K = TypeVar("K")
+
+
+def remembered(cache: dict[K, T], key: K, make: Callable[[], T]) -> T:
+    """``cache[key]``, made once (the cache is emptied when it passes CACHE_LIMIT)."""
+    found = cache.get(key)
+    if found is None:
+        if len(cache) > CACHE_LIMIT:  # banks loaded again and again in one process
+            cache.clear()
+        found = cache[key] = make()
+    return found
+
+
 def few(draws: int | None) -> bool:
     """Whether a template's possible points are few enough to remember each one judged.
 

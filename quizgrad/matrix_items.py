@@ -15,7 +15,7 @@ from fractions import Fraction
 from typing import Any
 
 from .compiled import exact_text
-from .discriminate import CACHE_LIMIT, Assessment, Judged, Profile, few, probe, search
+from .discriminate import Assessment, Judged, Profile, few, probe, remembered, search
 from .errors import GradientError
 from .items import Item, Key, common
 from .matrix import Array, MatrixNode, describe
@@ -193,13 +193,8 @@ def _judged(template: MatrixTemplate, values: Draw, shape: Profile | None
     """A candidate evaluated in floats and assessed (remembered when there are few points)."""
     if not few(template.draws):
         return _judge(template, values, shape)
-    key = (id(shape), *_drawn(template, *values))
-    found = _JUDGED.get(key)
-    if found is None:
-        if len(_JUDGED) > CACHE_LIMIT:  # banks loaded again and again in one process
-            _JUDGED.clear()
-        found = _JUDGED[key] = _judge(template, values, shape)
-    return found
+    return remembered(_JUDGED, (id(shape), *_drawn(template, *values)),
+                      lambda: _judge(template, values, shape))
 
 
 def _judge(template: MatrixTemplate, values: Draw, shape: Profile | None
@@ -261,13 +256,8 @@ def matrix_item(template: MatrixTemplate, point: MatrixPoint) -> MatrixItem:
     """The item of ``template`` at a point chosen in floats, now evaluated exactly."""
     if not few(template.draws):
         return _item(template, point)
-    key = _drawn(template, point.inputs, point.upstream, dict(point.node.labels))
-    found = _ITEMS.get(key)
-    if found is None:
-        if len(_ITEMS) > CACHE_LIMIT:
-            _ITEMS.clear()
-        found = _ITEMS[key] = _item(template, point)
-    return found
+    return remembered(_ITEMS, _drawn(template, point.inputs, point.upstream,
+                                     dict(point.node.labels)), lambda: _item(template, point))
 
 
 def _item(template: MatrixTemplate, point: MatrixPoint) -> MatrixItem:
