@@ -11,8 +11,8 @@ import functools
 from dataclasses import dataclass
 from fractions import Fraction
 
-from .circuit import Circuit, CircuitPoint, evaluate
-from .compiled import Number
+from .circuit import Circuit, CircuitPoint, evaluate, gradient_formulas
+from .compiled import Number, exact_text
 from .discriminate import (
     Assessment,
     Judged,
@@ -27,6 +27,7 @@ from .discriminate import (
 from .drawing import Layout, circuit_layout
 from .errors import GradientError
 from .items import Item, Key, common
+from .mistakes import G
 from .numeric import Tolerance, fmt
 from .plan import point_key
 from .rng import Stream
@@ -76,10 +77,6 @@ class CircuitItem(Item):
 
     def exact(self, name: str) -> str:
         """The exact gradient of ``name`` as text."""
-        from .circuit import gradient_formulas
-        from .compiled import exact_text
-        from .mistakes import G
-
         value = self.point.gradients[name]
         if isinstance(value, Fraction):
             return str(value)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import math
-import re
 from collections.abc import Callable, Mapping
 from fractions import Fraction
 
@@ -304,15 +303,22 @@ def exact_text(expr: sp.Expr, env: Env, value: Number) -> str:
     """An exact form of ``value``: 'p/q' when rational, else ``expr`` with the inputs filled in."""
     if isinstance(value, Fraction):
         return str(value)
-    shown = {name: str(v) if isinstance(v, Fraction) and v >= 0 and v.denominator == 1
-             else f"({v})" for name, v in env.items()}
-    return _MARK.sub(lambda m: shown.get(m.group(1), m.group(1)), _template(expr))
+    parts = _template(expr)  # text, name, text, name, ..., text
+    return "".join([part if i % 2 == 0 else _shown(env.get(part), part)
+                    for i, part in enumerate(parts)])
 
 
-_MARK = re.compile("\x00([^\x00]+)\x00")  # names, and matrix entries such as A[0,1]
+def _shown(value: Number | None, name: str) -> str:
+    """A value as it is filled into a formula: bare when a whole number >= 0, else bracketed."""
+    if value is None:
+        return name
+    if isinstance(value, Fraction) and value.denominator == 1 and value.numerator >= 0:
+        return str(value.numerator)
+    return f"({value})"
 
 
 @functools.lru_cache(maxsize=4096)
-def _template(expr: sp.Expr) -> str:
-    """The printed formula with each symbol marked, so values are filled in by substitution."""
-    return to_text(expr, {s.name: f"\x00{s.name}\x00" for s in expr.free_symbols})
+def _template(expr: sp.Expr) -> tuple[str, ...]:
+    """The printed formula split at its symbols: text, name, text, ..., text (remembered)."""
+    marked = to_text(expr, {s.name: f"\x00{s.name}\x00" for s in expr.free_symbols})
+    return tuple(marked.split("\x00"))

@@ -60,19 +60,36 @@ def line_of(value: Any, default: int = 0) -> int:
     return getattr(value, "line", default) or default
 
 
-class _Loader(yaml.SafeLoader):
-    max_aliases = 0
-    aliases_seen = 0
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """PyYAML's safe loader, in C when PyYAML was built with libyaml (it caps nesting)."""
 
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            self.aliases_seen += 1
-            if self.aliases_seen > self.max_aliases:
-                mark = self.peek_event().start_mark
-                what = ("YAML aliases (*name) are not allowed here" if self.max_aliases == 0
-                        else f"more than {self.max_aliases} YAML aliases")
-                raise YamlError(what, mark.line + 1)
-        return super().compose_node(parent, index)
+
+def _check_aliases(root: yaml.Node, most: int) -> None:
+    """Refuse more than ``most`` alias uses (*name) before anything walks the document.
+
+    The composer resolves an alias to the anchored node itself, so a use of an alias is a
+    second visit of a node: counted once each, the walk stays linear even for a bomb.
+    """
+    seen: set[int] = set()
+    uses = 0
+    stack: list[tuple[yaml.Node, int]] = [(root, root.start_mark.line + 1)]
+    while stack:
+        node, line = stack.pop()
+        if id(node) in seen:
+            uses += 1
+            if uses > most:
+                what = ("YAML aliases (*name) are not allowed here" if most == 0
+                        else f"more than {most} YAML aliases")
+                raise YamlError(what, line)
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            for key, value in reversed(node.value):
+                stack.append((value, key.start_mark.line + 1))
+                stack.append((key, key.start_mark.line + 1))
+        elif isinstance(node, yaml.SequenceNode):
+            here = node.start_mark.line + 1  # an alias has no place of its own: its list's
+            stack.extend((child, here) for child in reversed(node.value))
 
 
 def _construct_map(loader: _Loader, node: yaml.MappingNode) -> YamlMap:
@@ -106,9 +123,12 @@ _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_list)
 def load(text: str, *, max_aliases: int = 0) -> Any:
     """Parse one YAML document safely; YamlError says what and on which line."""
     loader = _Loader(text)
-    loader.max_aliases = max_aliases
     try:
-        return loader.get_single_data()
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_aliases(node, max_aliases)
+        return loader.construct_document(node)
     except YamlError:
         raise
     except yaml.MarkedYAMLError as exc:
