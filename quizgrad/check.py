@@ -29,16 +29,14 @@ from .bank import (
 )
 from .circuit import composed, symbols
 from .circuit_items import CircuitItem, circuit_draw
-from .circuit_items import profile_of as circuit_profile
 from .compiled import compile_formula, run
 from .engine import Node, kinks
 from .errors import BankError, ExprError, GradientError, Problem
 from .expr import parse
-from .items import Item, WireItem, draw, profile_of, wire_draw
+from .items import Item, WireItem, draw, profile, wire_draw
 from .judge import judge
 from .matrix import entry_name, indices, parse_matrix
 from .matrix_items import MatrixItem, matrix_draw
-from .matrix_items import profile_of as matrix_profile
 from .numeric import NumericError, to_float
 from .rng import Stream
 
@@ -177,9 +175,8 @@ def _check_wire(template: WireTemplate | CircuitTemplate | MatrixTemplate,
 
 def _discrimination_notes(template: WireTemplate | CircuitTemplate | MatrixTemplate,
                           summary: BankSummary, mean: float) -> None:
-    shape = (profile_of(template) if isinstance(template, WireTemplate)
-             else circuit_profile(template) if isinstance(template, CircuitTemplate)
-             else matrix_profile(template))
+    shape = profile(template)
+    assert shape is not None  # only templates that draw numbers are noted on
     if mean > 5:
         _report(summary, template, f"discriminating draws are rare: {mean:.1f} draws per "
                 "variant on average; consider wider or different ranges", note=True)

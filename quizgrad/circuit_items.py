@@ -21,6 +21,7 @@ from .discriminate import (
     assess_faults,
     few,
     probe,
+    profiled,
     remembered,
     search,
 )
@@ -81,7 +82,12 @@ class CircuitItem(Item):
         if isinstance(value, Fraction):
             return str(value)
         env = {**self.point.inputs, G.name: self.point.upstream}
-        return exact_text(gradient_formulas(self.circuit)[name], env, value)
+        return exact_text(gradient_formulas(self.circuit)[name], env, value, self._filled)
+
+    @functools.cached_property
+    def _filled(self) -> dict[str, str]:
+        """The inputs as filled into exact forms, shared by the asked values."""
+        return {}
 
     def mistake_values(self, name: str) -> dict[str, float]:
         """'mistake@where' -> predicted gradient of ``name``, where it differs from the answer."""
@@ -134,9 +140,12 @@ def _judge(template: CircuitTemplate, inputs: dict[str, Fraction], upstream: Fra
                                pairs_too=shape is None)
 
 
-@functools.lru_cache(maxsize=256)
 def profile_of(template: CircuitTemplate) -> Profile:
     """What discrimination the template's draws can reach (probed once, cached)."""
+    return profiled(template, lambda: _probe(template))
+
+
+def _probe(template: CircuitTemplate) -> Profile:
     stream = Stream("probe", template.circuit.text, template.ask)
 
     def own() -> Values:

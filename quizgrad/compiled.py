@@ -8,7 +8,6 @@ transcendental functions — exact inside, floats at the edges, at microseconds 
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable, Mapping
 from fractions import Fraction
@@ -299,13 +298,24 @@ def run(compiled: Compiled, env: Env) -> Number:
     return value
 
 
-def exact_text(expr: sp.Expr, env: Env, value: Number) -> str:
-    """An exact form of ``value``: 'p/q' when rational, else ``expr`` with the inputs filled in."""
+def exact_text(expr: sp.Expr, env: Env, value: Number, memo: dict[str, str] | None = None
+               ) -> str:
+    """An exact form of ``value``: 'p/q' when rational, else ``expr`` with the inputs filled in.
+
+    ``memo`` keeps the filled-in text of each name across calls with the same ``env``.
+    """
     if isinstance(value, Fraction):
         return str(value)
-    parts = _template(expr)  # text, name, text, name, ..., text
-    return "".join([part if i % 2 == 0 else _shown(env.get(part), part)
-                    for i, part in enumerate(parts)])
+    memo = {} if memo is None else memo
+    out = []
+    for index, part in enumerate(_template(expr)):  # text, name, text, name, ..., text
+        if index % 2:
+            found = memo.get(part)
+            if found is None:
+                found = memo[part] = _shown(env.get(part), part)
+            part = found
+        out.append(part)
+    return "".join(out)
 
 
 def _shown(value: Number | None, name: str) -> str:
@@ -317,8 +327,20 @@ def _shown(value: Number | None, name: str) -> str:
     return f"({value})"
 
 
-@functools.lru_cache(maxsize=4096)
+_TEMPLATES: dict[int, tuple[sp.Expr, tuple[str, ...]]] = {}
+
+
 def _template(expr: sp.Expr) -> tuple[str, ...]:
-    """The printed formula split at its symbols: text, name, text, ..., text (remembered)."""
-    marked = to_text(expr, {s.name: f"\x00{s.name}\x00" for s in expr.free_symbols})
-    return tuple(marked.split("\x00"))
+    """The printed formula split at its symbols: text, name, text, ..., text (remembered).
+
+    Looked up by identity: hashing a SymPy expression costs more than filling it in, and
+    the formulas are the long-lived ones of the plans. The entry keeps ``expr`` alive, so
+    its id cannot be reused while it is remembered.
+    """
+    found = _TEMPLATES.get(id(expr))
+    if found is None or found[0] is not expr:
+        if len(_TEMPLATES) > 4096:
+            _TEMPLATES.clear()
+        marked = to_text(expr, {s.name: f"\x00{s.name}\x00" for s in expr.free_symbols})
+        found = _TEMPLATES[id(expr)] = (expr, tuple(marked.split("\x00")))
+    return found[1]

@@ -47,6 +47,20 @@ def remembered(cache: dict[K, T], key: K, make: Callable[[], T]) -> T:
     return found
 
 
+_PROFILES: dict[object, Profile] = {}
+
+
+def profiled(template: object, make: Callable[[], Profile]) -> Profile:
+    """The profile of ``template`` (by identity), probed once by ``make``."""
+    return remembered(_PROFILES, template, make)
+
+
+def install(profiles: dict[object, Profile]) -> None:
+    """Take profiles probed by another process (those probed here are kept)."""
+    for template, shape in profiles.items():
+        _PROFILES.setdefault(template, shape)
+
+
 def few(draws: int | None) -> bool:
     """Whether a template's possible points are few enough to remember each one judged.
 

@@ -19,14 +19,17 @@ from pathlib import Path
 from typing import Any
 
 from .bank import Bank, Template, WireTemplate, templates_of
+from .discriminate import Profile, install
 from .errors import GradientError, OutputError, QuizgradError, UsageError
 from .formats.answer_files import answer_template
 from .formats.sheets import html_sheet, markdown_sheet
 from .gcpause import paused
-from .items import Item, draw, wire_draw
+from .items import Item, draw, profile, wire_draw
 from .keyfile import KEY_SEPARATOR, KEY_TAIL, KeyVariant, key_head, variant_json
 from .rng import Stream
 from .roster import Student
+
+SEPARATOR = KEY_SEPARATOR.encode("utf-8")
 
 
 class GenerationError(QuizgradError):
@@ -44,11 +47,16 @@ class VariantSpec:
 
 @dataclass(frozen=True)
 class Written:
-    """What writing one variant produced: its lines of key.json, its size in items and points."""
+    """What writing one variant produced: its part of key.json, its size in items and points.
 
-    key: str
+    A worker process leaves the key part in its spill file and sends only where it lies:
+    (spill file name, offset, length).
+    """
+
+    key: bytes
     items: int
     points: float
+    spilled: tuple[str, int, int] | None = None
 
 
 def anonymous(count: int) -> list[VariantSpec]:
@@ -105,16 +113,41 @@ def write_variant(templates: Sequence[Template], seed: str, title: str, spec: Va
     fields: dict[str, Any] = {"id": spec.id, "student": spec.student}
     if spec.name:
         fields["name"] = spec.name
-    return Written(variant_json(fields, items), len(items), variant.max_points)
+    return Written(variant_json(fields, items).encode("utf-8"), len(items), variant.max_points)
 
 
+SPILL = ".key-part-"  # a worker's key parts, in the staging folder until key.json is written
 _JOB: tuple[Sequence[Template], str, str, Path] | None = None
+_SPILL: tuple[int, str] | None = None  # this worker's spill file: descriptor and name
+_SPILLED = 0  # bytes in it so far
 
 
-def _job(spec: VariantSpec) -> Written:
+def _probe(index: int) -> tuple[int, Profile | None]:
+    """Probe one template and draw it once: one that cannot be drawn fails before any variant."""
     assert _JOB is not None
+    templates, seed, _, _ = _JOB
+    draw_items([templates[index]], seed, "warm-up")
+    return index, profile(templates[index])
+
+
+def _job(task: tuple[VariantSpec, dict[int, Profile]]) -> Written:
+    """Write one variant in a worker; its key part goes to the worker's spill file."""
+    global _SPILL, _SPILLED
+    assert _JOB is not None
+    spec, profiles = task
     templates, seed, title, folder = _JOB
-    return write_variant(templates, seed, title, spec, folder)
+    install({templates[index]: shape for index, shape in profiles.items()})
+    written = write_variant(templates, seed, title, spec, folder)
+    if _SPILL is None:
+        name = f"{SPILL}{os.getpid()}"
+        _SPILL = (os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), name)
+    fd, name = _SPILL
+    view = memoryview(written.key)
+    while view:  # unbuffered: the parent reads it as soon as this returns
+        view = view[os.write(fd, view):]
+    spilled = (name, _SPILLED, len(written.key))
+    _SPILLED += len(written.key)
+    return Written(b"", written.items, written.points, spilled)
 
 
 def write_all(templates: Sequence[Template], seed: str, title: str,
@@ -122,8 +155,10 @@ def write_all(templates: Sequence[Template], seed: str, title: str,
               ) -> Iterator[Written]:
     """Write every variant, on several processes when there are many; yields them in order.
 
-    The parent only collects the key parts as they come, so it can write key.json while
-    the workers go on; small chunks keep both workers busy to the end.
+    The workers first probe the templates between them (each once), then share out the
+    variants in small chunks, which keeps both busy to the end. A worker keeps its key
+    parts in a spill file and sends only where each lies, so the parent has little to do
+    but copy them into key.json in order.
     """
     global _JOB
     workers = min(workers or os.cpu_count() or 1, 8)
@@ -132,14 +167,27 @@ def write_all(templates: Sequence[Template], seed: str, title: str,
         for spec in specs:
             yield write_variant(templates, seed, title, spec, folder)
         return
-    draw_items(templates, seed, "warm-up")  # fill the plan caches once, before forking
     _JOB = (templates, seed, title, folder)
+    spills: dict[str, int] = {}
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
-            yield from pool.imap(_job, specs, chunksize=max(1, min(4, len(specs) // (
-                workers * 8))))
+            probed = pool.imap_unordered(_probe, range(len(templates)))
+            profiles = {index: shape for index, shape in probed if shape is not None}
+            tasks = [(spec, profiles) for spec in specs]
+            for written in pool.imap(_job, tasks, chunksize=max(1, min(4, len(specs) // (
+                    workers * 8)))):
+                assert written.spilled is not None
+                name, offset, length = written.spilled
+                if name not in spills:
+                    spills[name] = os.open(folder / name, os.O_RDONLY)
+                yield Written(os.pread(spills[name], length, offset), written.items,
+                              written.points)
     finally:
         _JOB = None
+        for fd in spills.values():
+            os.close(fd)
+        for spill in folder.glob(f"{SPILL}*"):
+            spill.unlink()
 
 
 @dataclass(frozen=True)
@@ -173,13 +221,13 @@ def write_set(banks: Sequence[Bank], templates: Sequence[Template], seed: str,
     try:
         (staging / "sheets").mkdir()
         (staging / "answers").mkdir()
-        with paused(), (staging / "key.json").open("w", encoding="utf-8", newline="\n") as key:
-            key.write(key_head(seed, bank_info))
+        with paused(), (staging / "key.json").open("wb") as key:
+            key.write(key_head(seed, bank_info).encode("utf-8"))
             for written in write_all(templates, seed, title, specs, staging, workers):
-                key.write(KEY_SEPARATOR + written.key if variants else written.key)
+                key.write(SEPARATOR + written.key if variants else written.key)
                 points = points if variants else written.points
                 variants, items = variants + 1, items + written.items
-            key.write(KEY_TAIL)
+            key.write(KEY_TAIL.encode("utf-8"))
         _replace(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -23,7 +23,7 @@ from .bank import (
     fill,
 )
 from .compiled import FAILED, Number
-from .discriminate import Judged, Profile, Values, assess, probe, search
+from .discriminate import Judged, Profile, Values, assess, probe, profiled, search
 from .engine import Node
 from .errors import GradientError
 from .numeric import Tolerance, fmt
@@ -268,8 +268,7 @@ def _exact_item(template: WireTemplate, plan: Plan, point: Point) -> WireItem:
     return found
 
 
-@functools.lru_cache(maxsize=1024)
-def _profile(template: WireTemplate) -> Profile:
+def _probe(template: WireTemplate) -> Profile:
     plan = plan_for(template.node, template.ask)
     stream = Stream("probe", template.node.text, template.ask)
 
@@ -287,7 +286,7 @@ def _profile(template: WireTemplate) -> Profile:
 
 def profile_of(template: WireTemplate) -> Profile:
     """What discrimination the template's draws can reach (probed once, cached)."""
-    return _profile(template)
+    return profiled(template, lambda: _probe(template))
 
 
 def wire_item(template: WireTemplate, point: Point) -> WireItem:
@@ -353,6 +352,21 @@ def draw(template: Template, stream: Stream) -> Item:
     if isinstance(template, MatrixTemplate):
         return matrix_draw(template, stream)[0]
     raise TypeError(template)  # pragma: no cover - the bank builds no other kind
+
+
+def profile(template: Template) -> Profile | None:
+    """What a drawn template's draws can reach (None for the kinds that draw no numbers)."""
+    from .circuit_items import profile_of as circuit_profile
+    from .matrix_items import profile_of as matrix_profile
+    from .templates import CircuitTemplate, MatrixTemplate
+
+    if isinstance(template, WireTemplate):
+        return profile_of(template)
+    if isinstance(template, CircuitTemplate):
+        return circuit_profile(template)
+    if isinstance(template, MatrixTemplate):
+        return matrix_profile(template)
+    return None
 
 
 def _and(parts: list[str]) -> str:

@@ -15,7 +15,7 @@ from fractions import Fraction
 from typing import Any
 
 from .compiled import exact_text
-from .discriminate import Assessment, Judged, Profile, few, probe, remembered, search
+from .discriminate import Assessment, Judged, Profile, few, probe, profiled, remembered, search
 from .errors import GradientError
 from .items import Item, Key, common
 from .matrix import Array, MatrixNode, describe
@@ -107,8 +107,9 @@ def exact_nested(point: MatrixPoint, name: str) -> Any:
         return array.nested(str)
     env = env_of(point.inputs, point.upstream)
     formulas = point.node.gradients[name]
-    texts = [exact_text(f, env, v) for f, v in zip(formulas.entries, array.entries,
-                                                    strict=True)]
+    filled: dict[str, str] = {}
+    texts = [exact_text(f, env, v, filled) for f, v in zip(formulas.entries, array.entries,
+                                                            strict=True)]
     return Array(array.shape, tuple(texts)).nested()
 
 
@@ -224,9 +225,12 @@ def _labels(template: MatrixTemplate, inputs: dict[str, Array], stream: Stream
     return {n: spec.draw(stream, rows, classes) for n, spec in template.labels}
 
 
-@functools.lru_cache(maxsize=256)
 def profile_of(template: MatrixTemplate) -> Profile:
     """What discrimination the template's draws can reach (probed once, cached)."""
+    return profiled(template, lambda: _probe(template))
+
+
+def _probe(template: MatrixTemplate) -> Profile:
     stream = Stream("probe", template.node_text, template.ask)
 
     def generic() -> Draw:

@@ -282,3 +282,40 @@ def test_a_template_that_cannot_be_drawn_fails_cleanly(run, write, tmp_path):
                  str(tmp_path / "o"))
     assert result.exit_code == 1 and "no discriminating draw" in result.stderr
     assert not (tmp_path / "o").exists()
+
+
+PARALLEL_PICK = ["seed-mul-wire", "seed-two-values", "div-wire", "fanout-circuit",
+                 "softmax-ce", "sigmoid-local"]
+
+
+def test_workers_write_exactly_what_one_process_writes(tmp_path):
+    from quizgrad.bank import load_banks
+    from quizgrad.generate import anonymous, pick, write_set
+
+    banks = load_banks([])
+    templates = pick(banks, PARALLEL_PICK)
+    specs = anonymous(45)  # enough for the work to be shared out
+    write_set(banks, templates, "par", specs, tmp_path / "one", workers=1)
+    write_set(banks, templates, "par", specs, tmp_path / "two", workers=2)
+    one, two = files(tmp_path / "one"), files(tmp_path / "two")
+    assert len(one) == 1 + 2 * 45 + 45 and one == two  # and no spill file is left behind
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["one", "two"]
+
+
+def test_a_template_that_cannot_be_drawn_stops_the_workers_cleanly(write, tmp_path):
+    from quizgrad.bank import load_banks
+    from quizgrad.generate import GenerationError, anonymous, pick, write_set
+
+    bank = write("bad.yaml", """
+        templates:
+          - id: g1
+            type: wire
+            title: g is one
+            node: x*y
+            inputs: {x: {int: [2, 5]}, y: {int: [-5, -2]}}
+            upstream: 1
+        """)
+    banks = load_banks([bank])
+    with pytest.raises(GenerationError, match="no discriminating draw"):
+        write_set(banks, pick(banks, []), "x", anonymous(50), tmp_path / "o", workers=2)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.yaml"]
