@@ -49,41 +49,47 @@ def circuit(node: str, wires: list[WireLabel], output: str | None, upstream: str
     left = [(f"{w.name}{sep}{w.value}", "" if w.gradient == "" else
              f"← {w.gradient if w.gradient is not None else unknown}") for w in wires]
     left_width = max(max(len(a), len(b)) for a, b in left) + 4
-    inner = len(node) + 2
     rows = 3 * len(wires)
     middle = rows // 2 if len(wires) > 1 else 1
     out_above = f"{output_name}{sep}{output}" if output is not None else output_name
-    out_below = f"← {upstream}"
-    out_width = max(len(out_above), len(out_below)) + 4
+    out_width = max(len(out_above), len(upstream) + 2) + 4
+    box = _box_rows(node, rows, middle)
+    wire = Segment("─" * left_width, "wire")
+    right = {middle - 1: Segment(("  " + out_above).rstrip(), "value"),
+             middle: Segment("─" * out_width, "wire"),
+             middle + 1: Segment(f"  ← {upstream}".rstrip(), "gradient")}
     lines: list[list[Segment]] = []
     for row in range(rows):
         index, part = divmod(row, 3)
-        line: list[Segment] = []
-        if part == 0:
-            line.append(Segment(("  " + left[index][0]).ljust(left_width), "value"))
-        elif part == 1:
-            line.append(Segment("─" * left_width, "wire"))
+        if part == 1:
+            first = wire
         else:
-            line.append(Segment(("  " + left[index][1]).ljust(left_width), "gradient"))
-        line.append(Segment(_box_row(row, rows, middle, node, inner, part == 1), "node"))
-        if row == middle:
-            line.append(Segment("─" * out_width, "wire"))
-        elif row == middle - 1:
-            line.append(Segment("  " + out_above, "value"))
-        elif row == middle + 1:
-            line.append(Segment("  " + out_below, "gradient"))
-        lines.append(line)
-    return [_strip(line) for line in lines]
+            first = Segment(("  " + left[index][part // 2]).ljust(left_width),
+                            "gradient" if part else "value")
+        last = right.get(row)
+        if last is None:  # the box ends the line: no trailing blanks after it
+            lines.append([first, Segment(box[row].rstrip(), "node")])
+        else:
+            lines.append([first, Segment(box[row], "node"), last])
+    return lines
 
 
-def _box_row(row: int, rows: int, middle: int, node: str, inner: int, wired: bool) -> str:
-    right = "├" if row == middle else "│"
-    if row == 0 and not wired:
-        return "┌" + "─" * inner + "┐"
-    if row == rows - 1 and not wired:
-        return "└" + "─" * inner + "┘"
-    body = f" {node} " if row == middle else " " * inner
-    return ("┤" if wired else "│") + body + right
+@functools.lru_cache(maxsize=1024)
+def _box_rows(node: str, rows: int, middle: int) -> tuple[str, ...]:
+    """The node's box, row by row: wires enter on every third row, the output leaves mid-way."""
+    inner = len(node) + 2
+    out = []
+    for row in range(rows):
+        wired = row % 3 == 1
+        right = "├" if row == middle else "│"
+        if row == 0 and not wired:
+            out.append("┌" + "─" * inner + "┐")
+        elif row == rows - 1 and not wired:
+            out.append("└" + "─" * inner + "┘")
+        else:
+            body = f" {node} " if row == middle else " " * inner
+            out.append(("┤" if wired else "│") + body + right)
+    return tuple(out)
 
 
 def _strip(line: list[Segment]) -> list[Segment]:
@@ -121,8 +127,7 @@ class Box:
         return self.x + self.width - 1, self.y + self.height // 2
 
 
-@dataclass(frozen=True)
-class Label:
+class Label(NamedTuple):
     """A value (above a wire) or a gradient (below it) at a grid position."""
 
     x: int
@@ -232,7 +237,7 @@ _TEE = {("─", "┐"): "┬", ("─", "┌"): "┬", ("─", "┘"): "┴", ("�
 def layout_lines(layout: Layout) -> list[list[Segment]]:
     """A layout drawn with box-drawing characters, as styled lines."""
     lines = []
-    for text, marks in zip(*_grid(layout), strict=True):
+    for text, marks in zip(*_grid(layout, styled=True), strict=True):
         segments = [Segment(text[m.start():m.end()], _STYLE_NAME[m.group()[0]])
                     for m in _RUNS.finditer(marks)]
         lines.append(_strip(segments))
@@ -243,29 +248,41 @@ def layout_lines(layout: Layout) -> list[list[Segment]]:
 
 def layout_text(layout: Layout) -> str:
     """A layout drawn with box-drawing characters, as plain text (the same as ``plain``)."""
-    rows = [row.rstrip() for row in _grid(layout)[0]]
+    rows = [row.rstrip() for row in _grid(layout, styled=False)[0]]
     while rows and not rows[-1]:
         rows.pop()
     return "\n".join(rows)
 
 
-def _grid(layout: Layout) -> tuple[list[str], list[str]]:
-    """The layout's rows and their style codes: labels placed on the cached skeleton."""
-    rows, marks = _skeleton(layout.boxes, layout.wires, layout.width, layout.height)
-    text, style = list(rows), list(marks)
-    touched: dict[int, tuple[list[str], list[str]]] = {}
+def _grid(layout: Layout, styled: bool) -> tuple[list[str], list[str]]:
+    """The layout's rows (and, if ``styled``, their style codes): labels on the skeleton.
+
+    A label goes where the skeleton is blank; it is written in one piece when its whole
+    span is blank (as it nearly always is), else character by character around the lines.
+    """
+    rows, marks = _skeleton(layout)
+    text, style = list(rows), list(marks) if styled else []
     for label in layout.labels:
-        if not 0 <= label.y < layout.height:
+        y, x = label.y, label.x
+        if not 0 <= y < layout.height:
             continue
-        if label.y not in touched:
-            touched[label.y] = (list(text[label.y]), list(style[label.y]))
-        row, codes = touched[label.y]
-        for x in range(label.x, min(label.x + len(label.text), layout.width)):
-            if row[x] == " ":
-                row[x] = label.text[x - label.x]
-                codes[x] = _STYLE_CODE[label.style]
-    for y, (row, codes) in touched.items():
-        text[y], style[y] = "".join(row), "".join(codes)
+        end = min(x + len(label.text), layout.width)
+        row = text[y]
+        span = row[x:end]
+        if not span.strip(" "):
+            text[y] = row[:x] + label.text[:end - x] + row[end:]
+            if styled:
+                style[y] = style[y][:x] + _STYLE_CODE[label.style] * (end - x) + style[y][end:]
+            continue
+        chars, codes = list(row), list(style[y]) if styled else []
+        for at in range(x, end):
+            if chars[at] == " ":
+                chars[at] = label.text[at - x]
+                if styled:
+                    codes[at] = _STYLE_CODE[label.style]
+        text[y] = "".join(chars)
+        if styled:
+            style[y] = "".join(codes)
     return text, style
 
 
@@ -274,10 +291,27 @@ _STYLE_NAME = {code: name for name, code in _STYLE_CODE.items()}
 _RUNS = re.compile(r"(.)\1*", re.S)
 
 
-@functools.lru_cache(maxsize=256)
-def _skeleton(boxes: tuple[Box, ...], wires: tuple[tuple[tuple[int, int], ...], ...],
-              width: int, height: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The wires and boxes of a layout as rows of text and of style codes (remembered)."""
+_SKELETONS: dict[int, tuple[Layout, tuple[str, ...], tuple[str, ...]]] = {}
+
+
+def _skeleton(layout: Layout) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A layout's wires and boxes as rows of text and of style codes (remembered).
+
+    Layouts of one circuit with the same column gap share their geometry (the same tuples,
+    see :func:`_geometry`), so the drawing is remembered by the identity of its boxes.
+    """
+    found = _SKELETONS.get(id(layout.boxes))
+    if found is None or found[0].boxes is not layout.boxes or found[0].wires is not layout.wires:
+        if len(_SKELETONS) > 512:
+            _SKELETONS.clear()
+        found = _SKELETONS[id(layout.boxes)] = (layout, *_draw_skeleton(
+            layout.boxes, layout.wires, layout.width, layout.height))
+    return found[1], found[2]
+
+
+def _draw_skeleton(boxes: tuple[Box, ...], wires: tuple[tuple[tuple[int, int], ...], ...],
+                   width: int, height: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The wires and boxes as rows of text and of style codes."""
     grid = [[" "] * width for _ in range(height)]
     style = [[" "] * width for _ in range(height)]
 

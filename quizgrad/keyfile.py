@@ -69,8 +69,8 @@ class Key:
         return None
 
 
-def item_json(item: Item) -> dict[str, Any]:
-    """One item as the key stores it."""
+def item_json(item: Item, mistakes: bool = True) -> dict[str, Any]:
+    """One item as the key stores it (without ``mistakes``, their place holds None)."""
     data: dict[str, Any] = {
         "id": item.id, "template": item.template, "type": item.type, "title": item.title,
         "prompt": item.prompt, "points": item.points,
@@ -89,7 +89,7 @@ def item_json(item: Item) -> dict[str, Any]:
             "local": {w: item.plan.local_text[w] for w in item.ask},
             "answer": {w: _number(point.gradient[w]) for w in item.ask},
             "answer_exact": {w: item.exact(w) for w in item.ask},
-            "mistakes": {w: _first_values(item, w) for w in item.ask},
+            "mistakes": _mistakes(item) if mistakes else None,
         })
         if item.allow_kinks:
             data["allow_kinks"] = True
@@ -107,11 +107,10 @@ def item_json(item: Item) -> dict[str, Any]:
             "ask": list(item.ask),
             "answer": {n: _number(point.gradients[n]) for n in item.ask},
             "answer_exact": {n: item.exact(n) for n in item.ask},
-            "mistakes": {n: {k: _rounded(v) for k, v in item.mistake_values(n).items()}
-                         for n in item.ask},
+            "mistakes": _mistakes(item) if mistakes else None,
         })
     elif isinstance(item, MatrixItem):
-        data.update(_matrix_json(item))
+        data.update(_matrix_json(item, mistakes))
     elif isinstance(item, LocalItem):
         data.update({"node": item.node.text, "inputs": list(item.node.inputs), "wrt": item.wrt,
                      "let": {name: _formula_text(value) for name, value in item.let},
@@ -128,7 +127,7 @@ def item_json(item: Item) -> dict[str, Any]:
     return data
 
 
-def _matrix_json(item: MatrixItem) -> dict[str, Any]:
+def _matrix_json(item: MatrixItem, mistakes: bool) -> dict[str, Any]:
     point, node = item.point, item.node
 
     def numbers(array: Array) -> Any:
@@ -149,8 +148,7 @@ def _matrix_json(item: MatrixItem) -> dict[str, Any]:
         "ask": list(item.ask),
         "answer": {n: numbers(item.expected[n]) for n in item.ask},
         "answer_exact": {n: item.exact(n) for n in item.ask},
-        "mistakes": {n: {m: a.nested(_rounded) for m, a in item.mistake_values(n).items()}
-                     for n in item.ask},
+        "mistakes": _mistakes(item) if mistakes else None,
     })
     return data
 
@@ -164,13 +162,61 @@ def _number(value: Fraction | float) -> int | float:
     return json_number(value) if isinstance(value, Fraction) else float(value)
 
 
-def _first_values(item: WireItem, wire: str) -> dict[str, int | float]:
-    """Mistake id -> its (first) predicted value, for those that differ from the answer."""
-    return {mistake: _rounded(value) for mistake, value in item.mistake_values(wire).items()}
+def _mistakes(item: WireItem | CircuitItem | MatrixItem) -> dict[str, dict[str, Any]]:
+    """Asked name -> mistake -> its predicted value (rounded), where it differs from the answer."""
+    return {name: {mistake: value.nested(_rounded) if isinstance(value, Array) else _rounded(value)
+                   for mistake, value in item.mistake_values(name).items()}  # type: ignore[attr-defined]
+            for name in item.ask}
+
+
+def _mistakes_text(item: WireItem | CircuitItem | MatrixItem) -> str:
+    """:func:`_mistakes` as JSON text, written directly.
+
+    A key is mostly these floats; rounding each through a float and printing that again
+    would cost more than all the rest of an item.
+    """
+    def value_text(value: float | Array) -> str:
+        if isinstance(value, Array):
+            return _list_text(value.nested(_rounded_text))
+        return _rounded_text(value)
+
+    return "{" + ", ".join(
+        f"{_string(name)}: {{" + ", ".join(
+            f"{_string(mistake)}: {value_text(value)}"
+            for mistake, value in item.mistake_values(name).items()) + "}"  # type: ignore[attr-defined]
+        for name in item.ask) + "}"
+
+
+def _list_text(value: Any) -> str:
+    return "[" + ", ".join(map(_list_text, value)) + "]" if isinstance(value, list) else value
+
+
+_EXACT = 2.0**53  # floats below this in size that are whole are exact integers
 
 
 def _rounded(value: float) -> int | float:
-    return int(value) if value.is_integer() and abs(value) < 2**53 else float(f"{value:.12g}")
+    """A predicted value as the key stores it: an int when whole, else 12 significant digits."""
+    if value.is_integer() and -_EXACT < value < _EXACT:
+        return int(value)
+    return float(f"{value:.12g}")
+
+
+def _rounded_text(value: float) -> str:
+    """``json.dumps(_rounded(value))`` without the round trip through a float.
+
+    Twelve significant digits in plain notation are already the shortest text of the float
+    they stand for, which is what JSON prints; anything else takes the long way.
+    """
+    if value.is_integer() and -_EXACT < value < _EXACT:
+        return str(int(value))
+    text = f"{value:.12g}"
+    if "." in text and "e" not in text:
+        return text
+    return _encode(_rounded(value))
+
+
+_string = json.encoder.encode_basestring  # type: ignore[attr-defined]  # as dumps does it
+_encode = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def variant_json(fields: dict[str, Any], items: Sequence[Item]) -> str:
@@ -190,8 +236,21 @@ def item_text(item: Item) -> str:
     if found is None:
         if len(_TEXT) > 50_000:
             _TEXT.clear()
-        found = _TEXT[item.key] = json.dumps(item_json(item), ensure_ascii=False)
+        found = _TEXT[item.key] = _item_text(item)
     return found
+
+
+def _item_text(item: Item) -> str:
+    """``json.dumps(item_json(item))``, with the mistakes written by :func:`_mistakes_text`."""
+    data = item_json(item, mistakes=False)
+    if "mistakes" not in data:
+        return _encode(data)
+    names = list(data)
+    at = names.index("mistakes")
+    head = _encode({name: data[name] for name in names[:at]})
+    tail = _encode({name: data[name] for name in names[at + 1:]})
+    return (f'{head[:-1]}, "mistakes": {_mistakes_text(item)}'  # type: ignore[arg-type]
+            + (f", {tail[1:]}" if len(tail) > 2 else "}"))
 
 
 def key_head(seed: str, banks: list[dict[str, str]]) -> str:

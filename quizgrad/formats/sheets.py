@@ -212,6 +212,33 @@ CELL_W, CELL_H = 7.8, 17.0
 
 def layout_svg(layout: Layout, title: str) -> str:
     """A circuit layout (see :func:`quizgrad.drawing.circuit_layout`) as an inline SVG."""
+    parts = [_layout_frame(layout, title)]
+    for label in layout.labels:
+        parts.append(f'<text class="{label.style}" x="{label.x * CELL_W:.1f}" '
+                     f'y="{label.y * CELL_H + CELL_H * 0.8:.1f}">{escape(label.text)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+_FRAMES: dict[tuple[int, str], tuple[Layout, str]] = {}
+
+
+def _layout_frame(layout: Layout, title: str) -> str:
+    """The SVG of a layout up to its labels: the wires and boxes (remembered by geometry).
+
+    Layouts of one circuit with the same column gap share their boxes (see
+    :func:`quizgrad.drawing.circuit_layout`), so their frames are drawn once.
+    """
+    key = (id(layout.boxes), title)
+    found = _FRAMES.get(key)
+    if found is None or found[0].boxes is not layout.boxes or found[0].wires is not layout.wires:
+        if len(_FRAMES) > 512:
+            _FRAMES.clear()
+        found = _FRAMES[key] = (layout, _draw_frame(layout, title))
+    return found[1]
+
+
+def _draw_frame(layout: Layout, title: str) -> str:
     width, height = layout.width * CELL_W, layout.height * CELL_H
 
     def px(x: float, y: float) -> str:
@@ -230,10 +257,6 @@ def layout_svg(layout: Layout, title: str) -> str:
         parts.append(f'<text class="node-text" x="{x + w / 2:.1f}" '
                      f'y="{(box.y + box.height // 2) * CELL_H + CELL_H * 0.8:.1f}">'
                      f'{escape(box.text.strip())}</text>')
-    for label in layout.labels:
-        parts.append(f'<text class="{label.style}" x="{label.x * CELL_W:.1f}" '
-                     f'y="{label.y * CELL_H + CELL_H * 0.8:.1f}">{escape(label.text)}</text>')
-    parts.append("</svg>")
     return "".join(parts)
 
 
