@@ -307,15 +307,14 @@ def exact_text(expr: sp.Expr, env: Env, value: Number, memo: dict[str, str] | No
     if isinstance(value, Fraction):
         return str(value)
     memo = {} if memo is None else memo
-    out = []
-    for index, part in enumerate(_template(expr)):  # text, name, text, name, ..., text
-        if index % 2:
-            found = memo.get(part)
-            if found is None:
-                found = memo[part] = _shown(env.get(part), part)
-            part = found
-        out.append(part)
-    return "".join(out)
+    form, names = _template(expr)
+    shown = []
+    for name in names:
+        found = memo.get(name)
+        if found is None:
+            found = memo[name] = _shown(env.get(name), name)
+        shown.append(found)
+    return form.format(*shown)
 
 
 def _shown(value: Number | None, name: str) -> str:
@@ -327,13 +326,13 @@ def _shown(value: Number | None, name: str) -> str:
     return f"({value})"
 
 
-_TEMPLATES: dict[int, tuple[sp.Expr, tuple[str, ...]]] = {}
+_TEMPLATES: dict[int, tuple[sp.Expr, tuple[str, tuple[str, ...]]]] = {}
 
 
-def _template(expr: sp.Expr) -> tuple[str, ...]:
-    """The printed formula split at its symbols: text, name, text, ..., text (remembered).
+def _template(expr: sp.Expr) -> tuple[str, tuple[str, ...]]:
+    """The printed formula as a format string with a {} for each symbol, and their names.
 
-    Looked up by identity: hashing a SymPy expression costs more than filling it in, and
+    Remembered by identity: hashing a SymPy expression costs more than filling it in, and
     the formulas are the long-lived ones of the plans. The entry keeps ``expr`` alive, so
     its id cannot be reused while it is remembered.
     """
@@ -342,5 +341,7 @@ def _template(expr: sp.Expr) -> tuple[str, ...]:
         if len(_TEMPLATES) > 4096:
             _TEMPLATES.clear()
         marked = to_text(expr, {s.name: f"\x00{s.name}\x00" for s in expr.free_symbols})
-        found = _TEMPLATES[id(expr)] = (expr, tuple(marked.split("\x00")))
+        parts = marked.split("\x00")  # text, name, text, name, ..., text
+        form = "{}".join(text.replace("{", "{{").replace("}", "}}") for text in parts[::2])
+        found = _TEMPLATES[id(expr)] = (expr, (form, tuple(parts[1::2])))
     return found[1]

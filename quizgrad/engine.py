@@ -32,6 +32,10 @@ class Node:
         """Read a node function in the given input names (raises ExprError; remembered)."""
         return _parse_node(text, tuple(inputs))
 
+    def __hash__(self) -> int:
+        """Text and inputs determine the expression: hashing them is enough, and cheap."""
+        return hash((self.text, self.inputs))
+
     def symbol(self, name: str) -> sp.Symbol:
         """The sympy symbol of one input."""
         return ex.symbol(name)

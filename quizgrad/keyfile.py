@@ -175,16 +175,14 @@ def _mistakes_text(item: WireItem | CircuitItem | MatrixItem) -> str:
     A key is mostly these floats; rounding each through a float and printing that again
     would cost more than all the rest of an item.
     """
-    def value_text(value: float | Array) -> str:
-        if isinstance(value, Array):
-            return _list_text(value.nested(_rounded_text))
-        return _rounded_text(value)
-
-    return "{" + ", ".join(
-        f"{_string(name)}: {{" + ", ".join(
-            f"{_string(mistake)}: {value_text(value)}"
-            for mistake, value in item.mistake_values(name).items()) + "}"  # type: ignore[attr-defined]
-        for name in item.ask) + "}"
+    parts = []
+    for name in item.ask:
+        values = item.mistake_values(name)  # type: ignore[attr-defined]
+        texts = [_list_text(value.nested(_rounded_text)) if isinstance(value, Array)
+                 else _rounded_text(value) for value in values.values()]
+        pairs = ", ".join(map("{}: {}".format, map(_string, values), texts))
+        parts.append(f"{_string(name)}: {{{pairs}}}")
+    return "{" + ", ".join(parts) + "}"
 
 
 def _list_text(value: Any) -> str:
@@ -207,12 +205,21 @@ def _rounded_text(value: float) -> str:
     Twelve significant digits in plain notation are already the shortest text of the float
     they stand for, which is what JSON prints; anything else takes the long way.
     """
-    if value.is_integer() and -_EXACT < value < _EXACT:
-        return str(int(value))
-    text = f"{value:.12g}"
-    if "." in text and "e" not in text:
-        return text
-    return _encode(_rounded(value))
+    found = _ROUNDED_TEXT.get(value)  # predictions repeat: four in five are seen before
+    if found is None:
+        if len(_ROUNDED_TEXT) > 100_000:
+            _ROUNDED_TEXT.clear()
+        if value.is_integer() and -_EXACT < value < _EXACT:
+            found = str(int(value))
+        else:
+            found = f"{value:.12g}"
+            if "." not in found or "e" in found:
+                found = _encode(_rounded(value))
+        _ROUNDED_TEXT[value] = found
+    return found
+
+
+_ROUNDED_TEXT: dict[float, str] = {}
 
 
 _string = json.encoder.encode_basestring  # type: ignore[attr-defined]  # as dumps does it

@@ -65,13 +65,9 @@ def _plan(node: MatrixNode) -> _Plan:
                  tuple(layout), len(kinks), names)
 
 
-def env_of(inputs: Mapping[str, Array], upstream: Array) -> dict[str, Number]:
-    """Entry symbol name -> value, for the inputs and the upstream gradient ('_g')."""
-    env: dict[str, Number] = {}
-    for name, array in [*inputs.items(), ("_g", upstream)]:
-        for index, value in zip(indices(array.shape), array.entries, strict=True):
-            env[entry_name(name, index)] = value
-    return env
+def env_of(point: MatrixPoint) -> dict[str, Number]:
+    """Entry symbol name -> value ('A[0,1]', and '_g[...]' for the upstream gradient)."""
+    return _env(_plan(point.node), point.node, point.inputs, point.upstream)
 
 
 def evaluate(node: MatrixNode, inputs: Mapping[str, Array], upstream: Array,

@@ -105,7 +105,7 @@ def exact_nested(point: MatrixPoint, name: str) -> Any:
     array = point.gradients[name]
     if all(isinstance(v, Fraction) for v in array.entries):
         return array.nested(str)
-    env = env_of(point.inputs, point.upstream)
+    env = env_of(point)
     formulas = point.node.gradients[name]
     filled: dict[str, str] = {}
     texts = [exact_text(f, env, v, filled) for f, v in zip(formulas.entries, array.entries,
