@@ -16,8 +16,9 @@ from __future__ import annotations
 import functools
 import itertools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 
 @dataclass(frozen=True)
@@ -291,22 +292,30 @@ _STYLE_NAME = {code: name for name, code in _STYLE_CODE.items()}
 _RUNS = re.compile(r"(.)\1*", re.S)
 
 
-_SKELETONS: dict[int, tuple[Layout, tuple[str, ...], tuple[str, ...]]] = {}
+T = TypeVar("T")
+_BY_GEOMETRY: dict[tuple[int, object], tuple[Layout, object]] = {}
+
+
+def by_geometry(layout: Layout, kind: object, make: Callable[[Layout], T]) -> T:
+    """``make(layout)`` for what depends only on a layout's geometry, remembered.
+
+    Layouts of one circuit with the same column gap share their boxes and wires (the same
+    tuples, see :func:`_geometry`), so what is drawn from them alone is drawn once; the
+    entry keeps the layout alive, so the identity it is found by cannot be reused.
+    """
+    key = (id(layout.boxes), kind)
+    found = _BY_GEOMETRY.get(key)
+    if found is None or found[0].boxes is not layout.boxes or found[0].wires is not layout.wires:
+        if len(_BY_GEOMETRY) > 1024:
+            _BY_GEOMETRY.clear()
+        found = _BY_GEOMETRY[key] = (layout, make(layout))
+    return found[1]  # type: ignore[return-value]
 
 
 def _skeleton(layout: Layout) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """A layout's wires and boxes as rows of text and of style codes (remembered).
-
-    Layouts of one circuit with the same column gap share their geometry (the same tuples,
-    see :func:`_geometry`), so the drawing is remembered by the identity of its boxes.
-    """
-    found = _SKELETONS.get(id(layout.boxes))
-    if found is None or found[0].boxes is not layout.boxes or found[0].wires is not layout.wires:
-        if len(_SKELETONS) > 512:
-            _SKELETONS.clear()
-        found = _SKELETONS[id(layout.boxes)] = (layout, *_draw_skeleton(
-            layout.boxes, layout.wires, layout.width, layout.height))
-    return found[1], found[2]
+    """A layout's wires and boxes as rows of text and of style codes (remembered)."""
+    return by_geometry(layout, "skeleton", lambda _: _draw_skeleton(
+        layout.boxes, layout.wires, layout.width, layout.height))
 
 
 def _draw_skeleton(boxes: tuple[Box, ...], wires: tuple[tuple[tuple[int, int], ...], ...],

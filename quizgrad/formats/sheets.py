@@ -10,7 +10,7 @@ from __future__ import annotations
 from html import escape
 
 from ..circuit_items import CircuitItem
-from ..drawing import Layout, WireLabel, circuit, layout_text, plain
+from ..drawing import Layout, WireLabel, by_geometry, circuit, layout_text, plain
 from ..items import LETTERS, ChoiceItem, Item, LocalItem, TrueFalseItem, WireItem
 from ..keyfile import KeyVariant
 from ..matrix import Array
@@ -220,22 +220,9 @@ def layout_svg(layout: Layout, title: str) -> str:
     return "".join(parts)
 
 
-_FRAMES: dict[tuple[int, str], tuple[Layout, str]] = {}
-
-
 def _layout_frame(layout: Layout, title: str) -> str:
-    """The SVG of a layout up to its labels: the wires and boxes (remembered by geometry).
-
-    Layouts of one circuit with the same column gap share their boxes (see
-    :func:`quizgrad.drawing.circuit_layout`), so their frames are drawn once.
-    """
-    key = (id(layout.boxes), title)
-    found = _FRAMES.get(key)
-    if found is None or found[0].boxes is not layout.boxes or found[0].wires is not layout.wires:
-        if len(_FRAMES) > 512:
-            _FRAMES.clear()
-        found = _FRAMES[key] = (layout, _draw_frame(layout, title))
-    return found[1]
+    """The SVG of a layout up to its labels: the wires and boxes (drawn once per geometry)."""
+    return by_geometry(layout, ("svg", title), lambda _: _draw_frame(layout, title))
 
 
 def _draw_frame(layout: Layout, title: str) -> str:
