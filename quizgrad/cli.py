@@ -233,11 +233,8 @@ def generate(
     Writes DIR/key.json (the answer key), DIR/sheets/<variant>.md and .html (the problem
     sheets) and DIR/answers/<variant>.yaml (blank answer files to fill in).
     """
-    from .bank import load_banks
     from .errors import UsageError
-    from .generate import anonymous, for_roster, write_set
-    from .generate import pick as pick_templates
-    from .roster import read_roster
+    from .gcpause import paused
 
     if not seed:
         raise UsageError("give a --seed (any text, e.g. --seed fall26): it makes the set "
@@ -248,10 +245,16 @@ def generate(
         raise UsageError("--count must be at least 1")
     if out is None:
         raise UsageError("give the output folder with --out DIR")
-    banks = load_banks(paths or [])
-    specs = anonymous(count) if count is not None else for_roster(read_roster(roster))
-    summary = write_set(banks, pick_templates(banks, pick or []), seed, specs, out, force,
-                        title=title)
+    with paused():  # SymPy's import and the banks make many objects and no garbage
+        from .bank import load_banks
+        from .generate import anonymous, for_roster, write_set
+        from .generate import pick as pick_templates
+        from .roster import read_roster
+
+        banks = load_banks(paths or [])
+        specs = anonymous(count) if count is not None else for_roster(read_roster(roster))
+        summary = write_set(banks, pick_templates(banks, pick or []), seed, specs, out, force,
+                            title=title)
     if as_json:
         _print_json({"out": summary.out, "seed": summary.seed, "variants": summary.variants,
                      "items_per_variant": summary.items // max(1, summary.variants),
