@@ -99,7 +99,10 @@ class Solution:
 
 def evaluate(formula: sp.Expr, point: Mapping[sp.Symbol, sp.Expr], what: str) -> sp.Expr:
     """``formula`` at ``point``, exactly; GradientError names ``what`` when it does not exist."""
-    value = sp.S(formula).xreplace(dict(point))
+    try:
+        value = sp.S(formula).xreplace(dict(point))
+    except (ValueError, TypeError):  # SymPy refuses some undefined values: max(0, 0/0)
+        raise GradientError(f"{what} does not exist here (it is undefined)") from None
     if value.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
         raise GradientError(f"{what} does not exist here (it is infinite or undefined)")
     try:
