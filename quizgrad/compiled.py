@@ -99,12 +99,14 @@ def _power(base: Number, exponent: Number) -> Number:
         n = int(exponent)
         if abs(n) > 10_000:
             raise OverflowError
+        if base.__class__ is int:  # a whole number inside an exact program
+            return base**n if n >= 0 else Fraction(base) ** n
         if isinstance(base, Fraction):
             return base**n  # exact; ZeroDivisionError for 0 ** negative
         if base == 0 and n < 0:
             raise ZeroDivisionError
         return math.pow(base, n)
-    if exponent == Fraction(1, 2) and isinstance(base, Fraction) and base >= 0:
+    if exponent == Fraction(1, 2) and isinstance(base, (Fraction, int)) and base >= 0:
         root = _exact_sqrt(base)
         if root is not None:
             return root
@@ -115,7 +117,7 @@ def _power(base: Number, exponent: Number) -> Number:
     return math.pow(float(base), float(exponent))
 
 
-def _exact_sqrt(value: Fraction) -> Fraction | None:
+def _exact_sqrt(value: Fraction | int) -> Fraction | None:
     num, den = math.isqrt(value.numerator), math.isqrt(value.denominator)
     if num * num == value.numerator and den * den == value.denominator:
         return Fraction(num, den)
@@ -197,7 +199,8 @@ class Program:
     Leaves (inputs and constants) fill the first slots; each further slot is one operation
     on earlier slots, in dependency order. A failure (a division by zero, a domain error)
     poisons only the values that depend on it: their slots hold FAILED, and every other
-    formula is still computed.
+    formula is still computed. An exact program keeps whole numbers as ints inside (Python's
+    int arithmetic is many times faster than Fraction's) and hands back Fractions.
     """
 
     def __init__(self, exprs: list[sp.Expr], exact: bool = True) -> None:
@@ -234,6 +237,9 @@ class Program:
         """Every output's value at ``env`` (FAILED where it does not exist or is not finite)."""
         values: list[Number | _Failed] = [env[name] if name is not None else constant
                                           for name, constant in self._leaves]
+        if self.exact:  # whole numbers as ints inside: int arithmetic is many times faster
+            values = [v.numerator if v.__class__ is Fraction and v.denominator == 1 else v
+                      for v in values]
         append = values.append
         for operation in self._ops:
             try:
@@ -248,8 +254,8 @@ class Program:
             except TypeError:  # a FAILED among them
                 pass
         isfinite = math.isfinite
-        return [FAILED if v.__class__ is float and not isfinite(v) else v  # type: ignore[arg-type]
-                for v in out]
+        return [FAILED if v.__class__ is float and not isfinite(v)  # type: ignore[arg-type]
+                else Fraction(v) if v.__class__ is int else v for v in out]
 
 
 def _operation(expr: sp.Basic, args: tuple[int, ...], exact: bool

@@ -22,11 +22,28 @@ def test_float_program_marks_only_the_values_that_do_not_exist(env, expected):
     assert Program([x * y, x + y, x / y], exact=False).run(env) == expected
 
 
+@pytest.mark.parametrize(("expr", "env", "expected"), [
+    (x * y, {"x": Fraction(2), "y": Fraction(-3)}, Fraction(-6)),
+    (x / y, {"x": Fraction(1), "y": Fraction(3)}, Fraction(1, 3)),  # ints inside, still exact
+    (x / 2 + y, {"x": Fraction(3), "y": Fraction(1)}, Fraction(5, 2)),
+    (x**-2, {"x": Fraction(2)}, Fraction(1, 4)),
+    (x**3 * y, {"x": Fraction(-2), "y": Fraction(1, 2)}, Fraction(-4)),
+    (sp.sqrt(x), {"x": Fraction(9)}, Fraction(3)),
+    (sp.sqrt(x) * y, {"x": Fraction(9, 4), "y": Fraction(2)}, Fraction(3)),
+    (sp.Max(x, y) - sp.Abs(y), {"x": Fraction(4), "y": Fraction(-7)}, Fraction(-3)),
+])
+def test_exact_program_gives_fractions_for_whole_and_fractional_inputs(expr, env, expected):
+    (value,) = Program([expr], exact=True).run(env)
+    assert value == expected and type(value) is Fraction
+
+
 def test_exact_program_keeps_fractions_and_marks_failures():
     program = Program([x * y, x / y, sp.exp(x)], exact=True)
     assert program.run({"x": Fraction(1, 3), "y": Fraction(3, 2)}) == [
         Fraction(1, 2), Fraction(2, 9), pytest.approx(1.3956124250860895)]
     assert program.run({"x": Fraction(1), "y": Fraction(0)})[1] is FAILED
+    assert Program([x**-1], exact=True).run({"x": Fraction(0)}) == [FAILED]
+    assert isinstance(Program([sp.sqrt(x)], exact=True).run({"x": Fraction(2)})[0], float)
 
 
 G = sp.Symbol("G")
