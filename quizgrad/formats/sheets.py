@@ -7,6 +7,7 @@ that comes from a bank is escaped.
 
 from __future__ import annotations
 
+import functools
 from html import escape
 
 from ..circuit_items import CircuitItem
@@ -143,16 +144,16 @@ def node_svg(item: WireItem) -> str:
     below them; the forward value sits on the output wire, the upstream gradient arrives
     from the right.
     """
-    wires = [(n, f"{n} = {fmt(v)}", n in item.ask) for n, v in item.inputs.items()]
+    wires = tuple((n, f"{n} = {fmt(v)}", n in item.ask) for n, v in item.inputs.items())
     return _node_svg(item.node.text, wires, f"f = {fmt(item.point.output)}",
                      f"\u2190 {fmt(item.upstream)} (upstream)", _description(item))
 
 
 def matrix_svg(item: MatrixItem) -> str:
     """A matrix node as a small circuit: shapes on the wires (the arrays follow as tables)."""
-    wires = [(n, f"{n}: {_size(a.shape)}", n in item.ask) for n, a in item.inputs.items()]
-    wires += [(n, f"{n} = {list(v) if len(v) > 1 else v[0]}", False)
-              for n, v in item.node.labels]
+    wires = tuple((n, f"{n}: {_size(a.shape)}", n in item.ask) for n, a in item.inputs.items())
+    wires += tuple((n, f"{n} = {list(v) if len(v) > 1 else v[0]}", False)
+                   for n, v in item.node.labels)
     return _node_svg(item.node.text, wires, f"Y: {_size(item.point.output.shape)}",
                      "\u2190 G (upstream)", f"Matrix node Y = {item.node.text}")
 
@@ -161,37 +162,52 @@ def _size(shape: tuple[int, ...]) -> str:
     return "×".join(map(str, shape)) if shape else "number"
 
 
-def _node_svg(text: str, wires: list[tuple[str, str, bool]], out_value: str, upstream: str,
-              description: str) -> str:
+def _node_svg(text: str, wires: tuple[tuple[str, str, bool], ...], out_value: str,
+              upstream: str, description: str) -> str:
     labels = [label for _, label, _ in wires]
     left = max(max(len(label) for label in labels) * CHAR + 48, 140)
-    box_w = max(len(text) * CHAR + 28, 70)
     right = max(len(out_value), len(upstream)) * CHAR + 40
+    frame = _node_frame(text, tuple((name, asked) for name, _, asked in wires), left, right)
+    return frame.format(escape(description), escape(out_value), escape(upstream),
+                        *map(escape, labels))
+
+
+@functools.lru_cache(maxsize=4096)
+def _node_frame(text: str, wires: tuple[tuple[str, bool], ...], left: float, right: float
+                ) -> str:
+    """The node's SVG for one geometry, as a format string (laid out once, then shared).
+
+    The slots: {0} the description, {1} the forward value, {2} the upstream gradient,
+    {3}, {4}, ... the wires' labels.
+    """
+
+    def static(part: str) -> str:
+        return escape(part).replace("{", "{{").replace("}", "}}")
+
+    box_w = max(len(text) * CHAR + 28, 70)
     row = 56
     height = row * len(wires) + 16
     width = left + box_w + right
     box_x, box_y, box_h = left, 8, row * len(wires)
     mid = box_y + box_h / 2
     parts = [f'<svg class="circuit" role="img" width="{width:.0f}" height="{height:.0f}" '
-             f'viewBox="0 0 {width:.0f} {height:.0f}" aria-label="{escape(description)}">']
-    for index, (name, label, asked) in enumerate(wires):
+             f'viewBox="0 0 {width:.0f} {height:.0f}" aria-label="{{0}}">']
+    for index, (name, asked) in enumerate(wires):
         y = box_y + row * index + row / 2
         parts.append(f'<line class="w" x1="6" y1="{y:.1f}" x2="{box_x}" y2="{y:.1f}"/>')
-        parts.append(f'<text class="value" x="12" y="{y - 7:.1f}">{escape(label)}</text>')
+        parts.append(f'<text class="value" x="12" y="{y - 7:.1f}">{{{3 + index}}}</text>')
         if asked:
             parts.append(f'<text class="gradient" x="12" y="{y + 18:.1f}">'
-                         f"\u2190 ? (wire {escape(name)})</text>")
+                         f"\u2190 ? (wire {static(name)})</text>")
     parts.append(f'<rect class="n" x="{box_x}" y="{box_y}" width="{box_w:.0f}" '
                  f'height="{box_h}" rx="8"/>')
     parts.append(f'<text class="node-text" x="{box_x + box_w / 2:.1f}" y="{mid + 4:.1f}">'
-                 f'{escape(text)}</text>')
+                 f'{static(text)}</text>')
     end = box_x + box_w
     parts.append(f'<line class="w" x1="{end:.1f}" y1="{mid:.1f}" x2="{width - 6:.1f}" '
                  f'y2="{mid:.1f}"/>')
-    parts.append(f'<text class="value" x="{end + 12:.1f}" y="{mid - 7:.1f}">'
-                 f'{escape(out_value)}</text>')
-    parts.append(f'<text class="gradient" x="{end + 12:.1f}" y="{mid + 18:.1f}">'
-                 f'{escape(upstream)}</text>')
+    parts.append(f'<text class="value" x="{end + 12:.1f}" y="{mid - 7:.1f}">{{1}}</text>')
+    parts.append(f'<text class="gradient" x="{end + 12:.1f}" y="{mid + 18:.1f}">{{2}}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -201,7 +217,8 @@ def matrix_table(name: str, array: Array) -> str:
     if not array.shape:
         return (f'<div class="array"><span>{escape(name)} = '
                 f"{escape(fmt(array.entries[0]))}</span></div>")
-    rows = "".join("<tr>" + "".join(f"<td>{escape(fmt(v))}</td>" for v in row) + "</tr>"
+    # fmt gives digits, signs, '.', '/' and 'e' only: nothing to escape in a cell
+    rows = "".join("<tr><td>" + "</td><td>".join(map(fmt, row)) + "</td></tr>"
                    for row in array.rows())
     return (f'<div class="array"><span>{escape(name)} =</span>'
             f'<table class="matrix">{rows}</table></div>')
