@@ -76,8 +76,8 @@ def _markdown_lines(item: Item) -> str:
     elif isinstance(item, MatrixItem):
         labels = [WireLabel(n, _size(a.shape), "?" if n in item.ask else "")
                   for n, a in item.inputs.items()]
-        drawing = plain(circuit(item.node.text, labels, _size(item.point.output.shape), "G",
-                                output_name="Y", sep=": "))
+        drawing = _matrix_drawing(item.node.text, tuple(labels),
+                                  _size(item.point.output.shape))
         arrays = [f"{n} = {show(a)}" for n, a in item.inputs.items()]
         arrays += [f"{n} = {list(v) if len(v) > 1 else v[0]} (class index)"
                    for n, v in item.node.labels]
@@ -93,6 +93,11 @@ def _markdown_lines(item: Item) -> str:
         lines.append("- true / false")
     lines.append("")
     return "\n".join(lines)
+
+
+@functools.lru_cache(maxsize=1024)  # the same for every student but for class indices
+def _matrix_drawing(text: str, labels: tuple[WireLabel, ...], output: str) -> str:
+    return plain(circuit(text, list(labels), output, "G", output_name="Y", sep=": "))
 
 
 CSS = """
