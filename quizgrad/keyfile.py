@@ -178,15 +178,21 @@ def _mistakes_text(item: WireItem | CircuitItem | MatrixItem) -> str:
     parts = []
     for name in item.ask:
         values = item.mistake_values(name)  # type: ignore[attr-defined]
-        texts = [_list_text(value.nested(_rounded_text)) if isinstance(value, Array)
-                 else _rounded_text(value) for value in values.values()]
+        texts = [_array_text(value) if isinstance(value, Array) else _rounded_text(value)
+                 for value in values.values()]
         pairs = ", ".join(map("{}: {}".format, map(_string, values), texts))
         parts.append(f"{_string(name)}: {{{pairs}}}")
     return "{" + ", ".join(parts) + "}"
 
 
-def _list_text(value: Any) -> str:
-    return "[" + ", ".join(map(_list_text, value)) + "]" if isinstance(value, list) else value
+def _array_text(array: Array) -> str:
+    """``array.nested(_rounded)`` as JSON text: a number, a list, or a list of rows."""
+    texts = list(map(_rounded_text, array.entries))
+    if len(array.shape) < 2:
+        return f"[{', '.join(texts)}]" if array.shape else texts[0]
+    width = array.shape[-1]
+    return "[" + ", ".join(f"[{', '.join(texts[at:at + width])}]"
+                           for at in range(0, len(texts), width)) + "]"
 
 
 _EXACT = 2.0**53  # floats below this in size that are whole are exact integers
