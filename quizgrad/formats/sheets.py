@@ -222,7 +222,7 @@ def matrix_table(name: str, array: Array) -> str:
     if not array.shape:
         return (f'<div class="array"><span>{escape(name)} = '
                 f"{escape(fmt(array.entries[0]))}</span></div>")
-    # fmt gives digits, signs, '.', '/' and 'e' only: nothing to escape in a cell
+    # fmt gives a number's characters only (digits, '-', '.', 'e', inf): nothing to escape
     rows = "".join("<tr><td>" + "</td><td>".join(map(fmt, row)) + "</td></tr>"
                    for row in array.rows())
     return (f'<div class="array"><span>{escape(name)} =</span>'
