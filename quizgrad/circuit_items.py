@@ -22,12 +22,12 @@ from .discriminate import (
     few,
     probe,
     profiled,
-    remembered,
     search,
 )
 from .drawing import Layout, circuit_layout
 from .errors import GradientError
 from .items import Item, Key, common
+from .memo import remembered
 from .mistakes import G
 from .numeric import Tolerance, fmt
 from .plan import point_key

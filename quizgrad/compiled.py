@@ -15,6 +15,7 @@ from fractions import Fraction
 import sympy as sp
 
 from .expr import to_text
+from .memo import by_identity
 from .nodes import relu, sigmoid, softplus
 from .numeric import NumericError
 
@@ -332,22 +333,20 @@ def _shown(value: Number | None, name: str) -> str:
     return f"({value})"
 
 
-_TEMPLATES: dict[int, tuple[sp.Expr, tuple[str, tuple[str, ...]]]] = {}
+_TEMPLATES: dict[tuple[int, object], tuple[object, tuple[str, tuple[str, ...]]]] = {}
 
 
 def _template(expr: sp.Expr) -> tuple[str, tuple[str, ...]]:
     """The printed formula as a format string with a {} for each symbol, and their names.
 
     Remembered by identity: hashing a SymPy expression costs more than filling it in, and
-    the formulas are the long-lived ones of the plans. The entry keeps ``expr`` alive, so
-    its id cannot be reused while it is remembered.
+    the formulas are the long-lived ones of the plans.
     """
-    found = _TEMPLATES.get(id(expr))
-    if found is None or found[0] is not expr:
-        if len(_TEMPLATES) > 4096:
-            _TEMPLATES.clear()
-        marked = to_text(expr, {s.name: f"\x00{s.name}\x00" for s in expr.free_symbols})
-        parts = marked.split("\x00")  # text, name, text, name, ..., text
-        form = "{}".join(text.replace("{", "{{").replace("}", "}}") for text in parts[::2])
-        found = _TEMPLATES[id(expr)] = (expr, (form, tuple(parts[1::2])))
-    return found[1]
+    return by_identity(_TEMPLATES, expr, lambda: _split(expr))
+
+
+def _split(expr: sp.Expr) -> tuple[str, tuple[str, ...]]:
+    marked = to_text(expr, {s.name: f"\x00{s.name}\x00" for s in expr.free_symbols})
+    parts = marked.split("\x00")  # text, name, text, name, ..., text
+    form = "{}".join(text.replace("{", "{{").replace("}", "}}") for text in parts[::2])
+    return form, tuple(parts[1::2])

@@ -23,6 +23,7 @@ from typing import TypeVar
 
 from .compiled import FAILED
 from .errors import GradientError
+from .memo import remembered
 from .numeric import Tolerance
 from .plan import Point
 
@@ -31,20 +32,6 @@ Coincidence = tuple[str, str]  # (wire, mistake)
 Pair = tuple[str, str, str]  # (wire, mistake, mistake)
 PROBES = 32
 FEW_DRAWS = 5_000
-CACHE_LIMIT = 50_000  # judged draws or items remembered at most, per kind
-
-
-K = TypeVar("K")
-
-
-def remembered(cache: dict[K, T], key: K, make: Callable[[], T]) -> T:
-    """``cache[key]``, made once (the cache is emptied when it passes CACHE_LIMIT)."""
-    found = cache.get(key)
-    if found is None:
-        if len(cache) > CACHE_LIMIT:  # banks loaded again and again in one process
-            cache.clear()
-        found = cache[key] = make()
-    return found
 
 
 _PROFILES: dict[object, Profile] = {}

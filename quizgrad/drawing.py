@@ -20,6 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple, TypeVar
 
+from .memo import by_identity
+
 
 @dataclass(frozen=True)
 class WireLabel:
@@ -293,23 +295,16 @@ _RUNS = re.compile(r"(.)\1*", re.S)
 
 
 T = TypeVar("T")
-_BY_GEOMETRY: dict[tuple[int, object], tuple[Layout, object]] = {}
+_BY_GEOMETRY: dict[tuple[int, object], tuple[object, object]] = {}
 
 
 def by_geometry(layout: Layout, kind: object, make: Callable[[Layout], T]) -> T:
     """``make(layout)`` for what depends only on a layout's geometry, remembered.
 
     Layouts of one circuit with the same column gap share their boxes and wires (the same
-    tuples, see :func:`_geometry`), so what is drawn from them alone is drawn once; the
-    entry keeps the layout alive, so the identity it is found by cannot be reused.
+    tuples, see :func:`_geometry`), so what is drawn from them alone is drawn once.
     """
-    key = (id(layout.boxes), kind)
-    found = _BY_GEOMETRY.get(key)
-    if found is None or found[0].boxes is not layout.boxes or found[0].wires is not layout.wires:
-        if len(_BY_GEOMETRY) > 1024:
-            _BY_GEOMETRY.clear()
-        found = _BY_GEOMETRY[key] = (layout, make(layout))
-    return found[1]  # type: ignore[return-value]
+    return by_identity(_BY_GEOMETRY, layout.boxes, lambda: make(layout), kind, limit=1024)
 
 
 def _skeleton(layout: Layout) -> tuple[tuple[str, ...], tuple[str, ...]]:

@@ -26,6 +26,7 @@ from .compiled import FAILED, Number
 from .discriminate import Judged, Profile, Values, assess, probe, profiled, search
 from .engine import Node
 from .errors import GradientError
+from .memo import remembered
 from .numeric import Tolerance, fmt
 from .plan import Plan, Point, Predicted, plan_for, point_key
 from .rng import Stream
@@ -254,18 +255,13 @@ def _judged(template: WireTemplate, plan: Plan, values: Values,
     return point, assessment
 
 
-_ITEMS: dict[tuple[object, ...], WireItem] = {}
+_ITEMS: dict[tuple[object, ...], WireItem] = {}  # templates compare by identity
 
 
 def _exact_item(template: WireTemplate, plan: Plan, point: Point) -> WireItem:
     """The item at an accepted point (remembered: a class draws the same points again)."""
-    key = (id(template), point.key)
-    found = _ITEMS.get(key)
-    if found is None or found.template != template.id:
-        if len(_ITEMS) > 50_000:
-            _ITEMS.clear()
-        found = _ITEMS[key] = wire_item(template, plan.exact_point(point))
-    return found
+    return remembered(_ITEMS, (template, point.key),
+                      lambda: wire_item(template, plan.exact_point(point)))
 
 
 def _probe(template: WireTemplate) -> Profile:

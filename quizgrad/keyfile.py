@@ -29,6 +29,7 @@ from .matrix import Array, parse_matrix
 from .matrix_eval import evaluate as evaluate_matrix
 from .matrix_eval import exact_array
 from .matrix_items import MatrixItem
+from .memo import remembered
 from .numeric import Tolerance, json_number
 from .plan import plan_for
 from .textio import TextFileError, read_text
@@ -245,12 +246,7 @@ _TEXT: dict[tuple[object, ...], str] = {}
 
 def item_text(item: Item) -> str:
     """One item of the key as a line of JSON (a class draws the same items again: each once)."""
-    found = _TEXT.get(item.key)
-    if found is None:
-        if len(_TEXT) > 50_000:
-            _TEXT.clear()
-        found = _TEXT[item.key] = _item_text(item)
-    return found
+    return remembered(_TEXT, item.key, lambda: _item_text(item))
 
 
 def _item_text(item: Item) -> str:

@@ -15,11 +15,12 @@ from fractions import Fraction
 from typing import Any
 
 from .compiled import exact_text
-from .discriminate import Assessment, Judged, Profile, few, probe, profiled, remembered, search
+from .discriminate import Assessment, Judged, Profile, few, probe, profiled, search
 from .errors import GradientError
 from .items import Item, Key, common
 from .matrix import Array, MatrixNode, describe
 from .matrix_eval import MatrixPoint, env_of, evaluate, exactly
+from .memo import remembered
 from .numeric import Tolerance, fmt
 from .rng import Stream
 from .templates import MatrixTemplate, fill

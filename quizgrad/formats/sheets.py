@@ -8,6 +8,7 @@ that comes from a bank is escaped.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from html import escape
 
 from ..circuit_items import CircuitItem
@@ -16,6 +17,7 @@ from ..items import LETTERS, ChoiceItem, Item, LocalItem, TrueFalseItem, WireIte
 from ..keyfile import KeyVariant
 from ..matrix import Array
 from ..matrix_items import MatrixItem, show
+from ..memo import remembered
 from ..numeric import fmt
 
 
@@ -46,14 +48,9 @@ _MD: dict[tuple[object, ...], str] = {}
 _HTML: dict[tuple[object, ...], str] = {}
 
 
-def _cached(cache: dict[tuple[object, ...], str], item: Item, make: object) -> str:
-    key = item.key
-    found = cache.get(key)
-    if found is None:
-        if len(cache) > 50_000:
-            cache.clear()
-        found = cache[key] = make(item)  # type: ignore[operator]
-    return found
+def _cached(cache: dict[tuple[object, ...], str], item: Item,
+            make: Callable[[Item], str]) -> str:
+    return remembered(cache, item.key, lambda: make(item))
 
 
 def _markdown_body(item: Item) -> str:
