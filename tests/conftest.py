@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
+from quizgrad.bank import load_bank
 from quizgrad.cli import app
+from quizgrad.errors import BankError, Problem
 
 WIDTH = 100
 ENV = {"NO_COLOR": "1", "COLUMNS": str(WIDTH), "TERM": "dumb", "LINES": "50"}
@@ -36,3 +38,18 @@ def write(tmp_path: Path) -> Callable[[str, str], Path]:
         return path
 
     return make
+
+
+@pytest.fixture
+def bank_problem(write: Callable[[str, str], Path]) -> Callable[[str, str], Problem]:
+    """Load a bad bank written as bad.yaml; the first problem whose message has a fragment."""
+
+    def find(text: str, fragment: str) -> Problem:
+        with pytest.raises(BankError) as caught:
+            load_bank(write("bad.yaml", text))
+        matching = [p for p in caught.value.problems if fragment in p.message]
+        assert matching, [str(p) for p in caught.value.problems]
+        assert matching[0].file.endswith("bad.yaml")
+        return matching[0]
+
+    return find

@@ -184,14 +184,8 @@ BAD = [
 
 @pytest.mark.parametrize(("text", "line", "field", "fragment"), BAD,
                          ids=[b[3] for b in BAD])
-def test_bad_banks_name_file_line_and_field(write, text, line, field, fragment):
-    path = write("bad.yaml", text)
-    with pytest.raises(BankError) as caught:
-        load_bank(path)
-    matching = [p for p in caught.value.problems if fragment in p.message]
-    assert matching, [str(p) for p in caught.value.problems]
-    problem = matching[0]
-    assert problem.file.endswith("bad.yaml")
+def test_bad_banks_name_file_line_and_field(bank_problem, text, line, field, fragment):
+    problem = bank_problem(text, fragment)
     assert problem.line == line
     assert problem.field == field
     assert str(problem).startswith(f"{problem.file}:{line}: ")

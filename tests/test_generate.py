@@ -11,7 +11,9 @@ import pytest
 import sympy as sp
 import yaml
 
+from quizgrad.bank import load_banks
 from quizgrad.engine import Node, solve
+from quizgrad.generate import GenerationError, anonymous, pick, write_set
 from quizgrad.keyfile import read_key
 
 GOLDEN = Path(__file__).parent / "golden" / "generate"
@@ -268,16 +270,19 @@ def test_usage_errors(run, tmp_path, args, fragment):
     assert result.exit_code == 2 and fragment in result.stderr
 
 
+UNDRAWABLE = """
+templates:
+  - id: g1
+    type: wire
+    title: g is one
+    node: x*y
+    inputs: {x: {int: [2, 5]}, y: {int: [-5, -2]}}
+    upstream: 1
+"""  # with g = 1 the local gradient alone ("local-only") is the right answer on every draw
+
+
 def test_a_template_that_cannot_be_drawn_fails_cleanly(run, write, tmp_path):
-    bank = write("bad.yaml", """
-        templates:
-          - id: g1
-            type: wire
-            title: g is one
-            node: x*y
-            inputs: {x: {int: [2, 5]}, y: {int: [-5, -2]}}
-            upstream: 1
-        """)
+    bank = write("bad.yaml", UNDRAWABLE)
     result = run("generate", str(bank), "--seed", "x", "--count", "1", "--out",
                  str(tmp_path / "o"))
     assert result.exit_code == 1 and "no discriminating draw" in result.stderr
@@ -289,9 +294,6 @@ PARALLEL_PICK = ["seed-mul-wire", "seed-two-values", "div-wire", "fanout-circuit
 
 
 def test_workers_write_exactly_what_one_process_writes(tmp_path):
-    from quizgrad.bank import load_banks
-    from quizgrad.generate import anonymous, pick, write_set
-
     banks = load_banks([])
     templates = pick(banks, PARALLEL_PICK)
     specs = anonymous(45)  # enough for the work to be shared out
@@ -303,18 +305,7 @@ def test_workers_write_exactly_what_one_process_writes(tmp_path):
 
 
 def test_a_template_that_cannot_be_drawn_stops_the_workers_cleanly(write, tmp_path):
-    from quizgrad.bank import load_banks
-    from quizgrad.generate import GenerationError, anonymous, pick, write_set
-
-    bank = write("bad.yaml", """
-        templates:
-          - id: g1
-            type: wire
-            title: g is one
-            node: x*y
-            inputs: {x: {int: [2, 5]}, y: {int: [-5, -2]}}
-            upstream: 1
-        """)
+    bank = write("bad.yaml", UNDRAWABLE)
     banks = load_banks([bank])
     with pytest.raises(GenerationError, match="no discriminating draw"):
         write_set(banks, pick(banks, []), "x", anonymous(50), tmp_path / "o", workers=2)
