@@ -24,6 +24,7 @@ from . import expr as ex
 from .compiled import FAILED, Number, Program
 from .engine import Node
 from .errors import ExprError, GradientError
+from .memo import by_identity
 from .mistakes import BY_ID, G, formulas
 from .nodes import FUNCTIONS
 
@@ -351,31 +352,13 @@ def _faults(circuit: Circuit, values: dict[str, Number], locals_: dict[str, list
                               _sensitivities(circuit, floats))
     correct = sensitivity.correct
     for step in circuit.steps:
-        _, fast, _, groups = _programs(step.node)
         g = correct[step.name]
-        env = {n: float(values[n]) for n in step.node.inputs}
-        env[G.name] = g
-        out = fast.run(env)
-        local = floats[step.name]
-        right = [g * d for d in local]
-        line = step.line
-        for mistake, blind, wires in groups:
-            deltas, changed = [], []
-            for position, wire, indices in wires:
-                sent = out[indices[0]]
-                if sent is FAILED:  # a mistake with several forms: the first that exists
-                    sent = next((out[i] for i in indices if out[i] is not FAILED), None)
-                    if sent is None:
-                        continue
-                due = right[position]
-                delta = sent - due  # type: ignore[operator]
-                deltas.append((wire, delta))
-                if not (abs(delta) <= 1e-12 * max(abs(sent), abs(due))  # type: ignore[arg-type]
-                        and (local[position] in blind or sent == 0)):
-                    changed.append(wire)
-            if changed:  # else the mistake is right here by its definition: nothing to see
-                yield Fault(mistake, line, _label(mistake, line), tuple(deltas), sensitivity,
-                            circuit.ancestors(changed))
+        inputs = tuple([float(values[n]) for n in step.node.inputs])
+        local = tuple(floats[step.name])
+        found = by_identity(_STEP_FAULTS, step, functools.partial(
+            _step_faults, circuit, step, inputs, g, local), (inputs, g, local), limit=50_000)
+        for mistake, line, label, deltas, affects in found:
+            yield Fault(mistake, line, label, deltas, sensitivity, affects)
     for name in circuit.names:
         users = circuit.consumers(name)
         if len(users) < 2:
@@ -387,6 +370,45 @@ def _faults(circuit: Circuit, values: dict[str, Number], locals_: dict[str, list
                         ((name, sent - correct[name]),), sensitivity,
                         circuit.ancestors([name]))
 
+
+
+_STEP_FAULTS: dict[tuple[int, object], tuple[object, tuple[StepFault, ...]]] = {}
+StepFault = tuple[str, str, str, tuple[tuple[str, float], ...], frozenset[str]]
+
+
+def _step_faults(circuit: Circuit, step: Step, inputs: tuple[float, ...], g: float,
+                 local: tuple[float, ...]) -> tuple[StepFault, ...]:
+    """The catalog mistakes at one node that change what it sends, given what it sees.
+
+    What a node's mistakes send depends only on its inputs, the gradient it receives and
+    its local gradients, which a class's circuits repeat often: each is remembered (see
+    :func:`_faults`). Each entry is (mistake, line, label, deltas, the values it affects).
+    """
+    _, fast, _, groups = _programs(step.node)
+    env = dict(zip(step.node.inputs, inputs, strict=True))
+    env[G.name] = g
+    out = fast.run(env)
+    right = [g * d for d in local]
+    line = step.line
+    found = []
+    for mistake, blind, wires in groups:
+        deltas, changed = [], []
+        for position, wire, indices in wires:
+            sent = out[indices[0]]
+            if sent is FAILED:  # a mistake with several forms: the first that exists
+                sent = next((out[i] for i in indices if out[i] is not FAILED), None)
+                if sent is None:
+                    continue
+            due = right[position]
+            delta = sent - due  # type: ignore[operator]
+            deltas.append((wire, delta))
+            if not (abs(delta) <= 1e-12 * max(abs(sent), abs(due))  # type: ignore[arg-type]
+                    and (local[position] in blind or sent == 0)):
+                changed.append(wire)
+        if changed:  # else the mistake is right here by its definition: nothing to see
+            found.append((mistake, line, _label(mistake, line), tuple(deltas),
+                          circuit.ancestors(changed)))
+    return tuple(found)
 
 def local_text(step: Step, wire: str) -> str:
     """d step / d wire as text."""

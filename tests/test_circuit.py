@@ -12,6 +12,7 @@ import sympy as sp
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from quizgrad import circuit
 from quizgrad.circuit import composed, evaluate, gradient_formulas, parse_circuit
 from quizgrad.circuit_items import CircuitItem
 from quizgrad.errors import ExprError, GradientError
@@ -118,6 +119,19 @@ def test_cs231n_sigmoid_neuron():
         assert float(point.gradients[name]) == pytest.approx(value, rel=1e-9)
     rounded = {n: round(float(point.gradients[n]), 2) for n in ("w0", "x0", "w1", "x1", "w2")}
     assert rounded == {"w0": -0.2, "x0": 0.39, "w1": -0.39, "x1": -0.59, "w2": 0.2}
+
+
+def test_faults_remembered_per_node_match_faults_found_afresh():
+    # Both points give the node a = x * y the same inputs and gradient: the faults
+    # remembered at the first serve the second exactly as a fresh computation would.
+    text = "a = x * y; b = max(z, w); c = a + b; f = 2 * c"
+    at(text, x=3, y=-4, z=2, w=-1)
+    second = at(text, x=3, y=-4, z=-5, w=1)
+    circuit._STEP_FAULTS.clear()
+    fresh = at(text, x=3, y=-4, z=-5, w=1)
+    assert [f[:4] + f[5:] for f in second.faults] == [f[:4] + f[5:] for f in fresh.faults]
+    assert [[v for _, v in second.predictions(n)] for n in "xyzw"] == [
+        [v for _, v in fresh.predictions(n)] for n in "xyzw"]
 
 
 def test_a_value_that_does_not_exist_is_a_gradient_error():

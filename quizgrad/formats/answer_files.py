@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
+from typing import Any
 
 from ..circuit_items import CircuitItem
 from ..items import LETTERS, ChoiceItem, Item, LocalItem, TrueFalseItem, WireItem
@@ -25,48 +27,65 @@ def _key(text: str) -> str:
         else json.dumps(text)
 
 
-def _comment(item: Item, number: int) -> str:
-    points = f"{item.points:g} point" + ("" if item.points == 1 else "s")
-    title = " ".join(item.title.split())
-    return f"  # {number}. {title} ({points})"
-
-
 def answer_template(variant: KeyVariant, seed: str) -> str:
     """The blank submission for one variant."""
     who = f" for {variant.student}" if variant.student else f" for variant {variant.id}"
     lines = [HEADER.format(who=who).rstrip("\n")]
     lines.append(f"student: {_key(variant.student or variant.id)}")
     lines.append("answers:")
-    for number, item in enumerate(variant.items, start=1):
-        lines.append(_comment(item, number))
-        key = _key(item.id)
-        if isinstance(item, (WireItem, CircuitItem)) and len(item.ask) > 1:
-            lines.append(f"  {key}:")
-            lines.extend(f"    {_key(w)}:    # the gradient on wire {w}" for w in item.ask)
-        elif isinstance(item, (WireItem, CircuitItem)):
-            lines.append(f"  {key}:    # the gradient on wire {item.ask[0]}")
-        elif isinstance(item, MatrixItem) and len(item.ask) > 1:
-            lines.append(f"  {key}:")
-            lines.extend(f"    {_key(n)}:    # the gradient of {n}: {_array_hint(item, n)}"
-                         for n in item.ask)
-        elif isinstance(item, MatrixItem):
-            name = item.ask[0]
-            lines.append(f"  {key}:    # the gradient of {name}: {_array_hint(item, name)}")
-        elif isinstance(item, LocalItem):
-            helpers = ", ".join(n for n, _ in item.let)
-            hint = f"; you may use {helpers}" if helpers else ""
-            lines.append(f'  {key}: ""    # df/d{item.wrt} as a formula in quotes{hint}')
-        elif isinstance(item, ChoiceItem):
-            letters = ", ".join(LETTERS[: len(item.choices)])
-            lines.append(f"  {key}:    # one of {letters}")
-        elif isinstance(item, TrueFalseItem):
-            lines.append(f"  {key}:    # true or false")
+    lines += [_entry_of(item, number) for number, item in enumerate(variant.items, start=1)]
     return "\n".join(lines) + "\n"
 
 
-def _array_hint(item: MatrixItem, name: str) -> str:
-    """'a 2×3 matrix, e.g. [[a, b, c], [d, e, f]]' for the shape of ``name``."""
-    shape = item.node.shape(name)
+def _entry_of(item: Item, number: int) -> str:
+    """The lines of one item: what they depend on, handed to the remembered :func:`_entry`."""
+    detail: tuple[object, ...] = ()
+    if isinstance(item, (WireItem, CircuitItem)):
+        kind, detail = "wires", item.ask
+    elif isinstance(item, MatrixItem):
+        kind, detail = "arrays", tuple((n, item.node.shape(n)) for n in item.ask)
+    elif isinstance(item, LocalItem):
+        kind, detail = "formula", (item.wrt, tuple(n for n, _ in item.let))
+    elif isinstance(item, ChoiceItem):
+        kind, detail = "choice", (len(item.choices),)
+    elif isinstance(item, TrueFalseItem):
+        kind = "truth"
+    else:
+        kind = ""
+    return _entry(kind, detail, item.id, item.title, item.points, number)
+
+
+@functools.lru_cache(maxsize=4096)  # the same for every student: only the numbers differ
+def _entry(kind: str, detail: tuple[Any, ...], item_id: str, title: str, points: float,
+           number: int) -> str:
+    shown = f"{points:g} point" + ("" if points == 1 else "s")
+    lines = [f"  # {number}. {' '.join(title.split())} ({shown})"]
+    key = _key(item_id)
+    if kind == "wires" and len(detail) > 1:
+        lines.append(f"  {key}:")
+        lines.extend(f"    {_key(w)}:    # the gradient on wire {w}" for w in detail)
+    elif kind == "wires":
+        lines.append(f"  {key}:    # the gradient on wire {detail[0]}")
+    elif kind == "arrays" and len(detail) > 1:
+        lines.append(f"  {key}:")
+        lines.extend(f"    {_key(n)}:    # the gradient of {n}: {_array_hint(shape)}"
+                     for n, shape in detail)
+    elif kind == "arrays":
+        name, shape = detail[0]
+        lines.append(f"  {key}:    # the gradient of {name}: {_array_hint(shape)}")
+    elif kind == "formula":
+        wrt, helpers = detail
+        hint = f"; you may use {', '.join(helpers)}" if helpers else ""
+        lines.append(f'  {key}: ""    # df/d{wrt} as a formula in quotes{hint}')
+    elif kind == "choice":
+        lines.append(f"  {key}:    # one of {', '.join(LETTERS[: detail[0]])}")
+    elif kind == "truth":
+        lines.append(f"  {key}:    # true or false")
+    return "\n".join(lines)
+
+
+def _array_hint(shape: tuple[int, ...]) -> str:
+    """'a 2×3 matrix, e.g. [[a, b, c], [d, e, f]]' for an array of ``shape``."""
     letters = iter("abcdefghijklmnopqrstuvwxyz" * 3)
     if not shape:
         return "a number"

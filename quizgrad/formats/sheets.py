@@ -38,9 +38,8 @@ def markdown_sheet(variant: KeyVariant, title: str) -> str:
     lines = [f"# {title}", "", f"**{_who(variant)}** · {len(variant.items)} items · "
              f"{_points(variant.max_points)}", "",
              "Write your answers in the answer file you were given (see its comments).", ""]
-    for number, item in enumerate(variant.items, start=1):
-        lines += [f"## {number}. {item.title} ({_points(item.points)})", "", item.prompt, ""]
-        lines.append(_markdown_body(item))
+    lines += [_cached(_MD, item, number, _markdown_section)
+              for number, item in enumerate(variant.items, start=1)]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -48,16 +47,18 @@ _MD: dict[tuple[object, ...], str] = {}
 _HTML: dict[tuple[object, ...], str] = {}
 
 
-def _cached(cache: dict[tuple[object, ...], str], item: Item,
-            make: Callable[[Item], str]) -> str:
-    return remembered(cache, item.key, lambda: make(item))
+def _cached(cache: dict[tuple[object, ...], str], item: Item, number: int,
+            make: Callable[[Item, int], str]) -> str:
+    """An item's section of a sheet, made once per item and place (a class repeats items)."""
+    return remembered(cache, (item.key, number), lambda: make(item, number))
+
+
+def _markdown_section(item: Item, number: int) -> str:
+    return "\n".join([f"## {number}. {item.title} ({_points(item.points)})", "", item.prompt,
+                      "", _markdown_body(item)])
 
 
 def _markdown_body(item: Item) -> str:
-    return _cached(_MD, item, _markdown_lines)
-
-
-def _markdown_lines(item: Item) -> str:
     lines: list[str] = []
     if isinstance(item, WireItem):
         labels = [WireLabel(n, fmt(v), "?" if n in item.ask else "")
@@ -272,8 +273,10 @@ def _description(item: WireItem) -> str:
             f"{fmt(item.point.output)}, receiving upstream gradient {fmt(item.upstream)}")
 
 
-def _answers(item: Item) -> str:
-    return _cached(_HTML, item, _answers_html)
+def _html_section(item: Item, number: int) -> str:
+    return (f'<section class="item" id="{escape(item.id)}"><h2>{number}. {escape(item.title)} '
+            f'<span class="pts">({_points(item.points)})</span></h2>'
+            f'<p class="prompt">{escape(item.prompt)}</p>{_answers_html(item)}</section>')
 
 
 def _answers_html(item: Item) -> str:
@@ -306,12 +309,8 @@ def _answers_html(item: Item) -> str:
 
 def html_sheet(variant: KeyVariant, title: str) -> str:
     """The student's sheet as one self-contained HTML page."""
-    items = []
-    for number, item in enumerate(variant.items, start=1):
-        items.append(
-            f'<section class="item" id="{escape(item.id)}"><h2>{number}. {escape(item.title)} '
-            f'<span class="pts">({_points(item.points)})</span></h2>'
-            f'<p class="prompt">{escape(item.prompt)}</p>{_answers(item)}</section>')
+    items = [_cached(_HTML, item, number, _html_section)
+             for number, item in enumerate(variant.items, start=1)]
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
