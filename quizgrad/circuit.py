@@ -183,6 +183,9 @@ class Sensitivity:
     jacobian: dict[str, dict[str, float]]
 
 
+_tuple = tuple.__new__  # makes a Fault from a tuple of its fields without NamedTuple's __new__
+
+
 class Fault(NamedTuple):
     """A single mistake somewhere in the backward pass, and the gradients it leads to.
 
@@ -195,8 +198,8 @@ class Fault(NamedTuple):
     where: str  # the node's line, or the fan-out value for missed-branch
     label: str  # 'mistake@where', the fault's name in keys and reports
     deltas: tuple[tuple[str, float], ...]
-    sensitivity: Sensitivity
     affects: frozenset[str]  # the values whose gradient the fault can change
+    sensitivity: Sensitivity  # last: the rest is the same wherever a node sees the same
 
     # A wire whose contribution the mistake leaves unchanged *by definition* (passing g
     # through a wire whose local gradient is 1, an exact 0 on a closed gate) cannot be
@@ -222,7 +225,7 @@ class CircuitPoint:
     upstream: Fraction
     values: dict[str, Number]
     gradients: dict[str, Number]
-    backward: tuple[BackStep, ...]
+    locals: dict[str, list[Number]]  # each step's local gradients, in its inputs' order
     faults: tuple[Fault, ...]
     at_kink: bool
 
@@ -230,6 +233,17 @@ class CircuitPoint:
     def output(self) -> Number:
         """The value of the last assignment."""
         return self.values[self.circuit.output]
+
+    @functools.cached_property
+    def backward(self) -> tuple[BackStep, ...]:
+        """The backward steps, node by node from the output (for explanations)."""
+        steps = []
+        for step in reversed(self.circuit.steps):
+            g = self.gradients[step.name]
+            steps.append(BackStep(step, g, tuple(
+                Contribution(wire, local, g * local)
+                for wire, local in zip(step.node.inputs, self.locals[step.name], strict=True))))
+        return tuple(steps)
 
     def predictions(self, name: str) -> tuple[tuple[Fault, float], ...]:
         """Each fault that can change the gradient of ``name``, with the value it gives there."""
@@ -292,10 +306,10 @@ def evaluate(circuit: Circuit, inputs: Mapping[str, Fraction], upstream: Fractio
         if kinks is not None:
             at = kinks.run({n: float(v) for n, v in env.items()})
             at_kink = at_kink or any(k is FAILED or abs(k) < 1e-12 for k in at)  # type: ignore[arg-type]
-    gradients, backward = _backward(circuit, locals_, upstream)
+    gradients = _gradients(circuit, locals_, upstream)
     faults = tuple(_faults(circuit, values, locals_, gradients, upstream)) if diagnose else ()
-    return CircuitPoint(circuit, dict(inputs), upstream, values, gradients, tuple(backward),
-                        faults, at_kink)
+    return CircuitPoint(circuit, dict(inputs), upstream, values, gradients, locals_, faults,
+                        at_kink)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -309,21 +323,25 @@ def _where(env: Mapping[str, Number]) -> str:
     return ", ".join(f"{n} = {fmt(v)}" for n, v in env.items())
 
 
-def _backward(circuit: Circuit, locals_: dict[str, list[Number]], upstream: Number
-              ) -> tuple[dict[str, Number], list[BackStep]]:
-    """Gradients of every value, and the backward steps, node by node from the output."""
-    gradients: dict[str, Number] = dict.fromkeys(circuit.names, Fraction(0))
-    gradients[circuit.output] = upstream
-    backward = []
+def _gradients(circuit: Circuit, locals_: dict[str, list[Number]], upstream: Number
+               ) -> dict[str, Number]:
+    """The gradient of every value, node by node from the output.
+
+    Whole numbers are summed as ints (many times faster than Fractions, and as exact) and
+    handed back as Fractions.
+    """
+    gradients: dict[str, Number] = dict.fromkeys(circuit.names, 0)
+    gradients[circuit.output] = _whole(upstream)
     for step in reversed(circuit.steps):
         g = gradients[step.name]
-        wires = []
         for wire, local in zip(step.node.inputs, locals_[step.name], strict=True):
-            sent = g * local
-            gradients[wire] += sent  # fan-out: contributions add up
-            wires.append(Contribution(wire, local, sent))
-        backward.append(BackStep(step, g, tuple(wires)))
-    return gradients, backward
+            gradients[wire] += g * _whole(local)  # fan-out: contributions add up
+    return {name: Fraction(v) if v.__class__ is int else v for name, v in gradients.items()}
+
+
+def _whole(value: Number) -> Number | int:
+    """A whole Fraction as an int; any other value as it is."""
+    return value.numerator if value.__class__ is Fraction and value.denominator == 1 else value
 
 
 def _sensitivities(circuit: Circuit, locals_: dict[str, list[float]]
@@ -357,8 +375,8 @@ def _faults(circuit: Circuit, values: dict[str, Number], locals_: dict[str, list
         local = tuple(floats[step.name])
         found = by_identity(_STEP_FAULTS, step, functools.partial(
             _step_faults, circuit, step, inputs, g, local), (inputs, g, local), limit=50_000)
-        for mistake, line, label, deltas, affects in found:
-            yield Fault(mistake, line, label, deltas, sensitivity, affects)
+        for entry in found:  # tuple.__new__: a fault is made for every node of every draw
+            yield _tuple(Fault, (*entry, sensitivity))  # type: ignore[arg-type]
     for name in circuit.names:
         users = circuit.consumers(name)
         if len(users) < 2:
@@ -367,8 +385,8 @@ def _faults(circuit: Circuit, values: dict[str, Number], locals_: dict[str, list
             sent = correct[user.name] * floats[user.name][user.node.inputs.index(name)]
             where = f"{name} (only the path through {user.name})"
             yield Fault("missed-branch", where, f"missed-branch@{where}",
-                        ((name, sent - correct[name]),), sensitivity,
-                        circuit.ancestors([name]))
+                        ((name, sent - correct[name]),), circuit.ancestors([name]),
+                        sensitivity)
 
 
 

@@ -129,7 +129,10 @@ def test_faults_remembered_per_node_match_faults_found_afresh():
     second = at(text, x=3, y=-4, z=-5, w=1)
     circuit._STEP_FAULTS.clear()
     fresh = at(text, x=3, y=-4, z=-5, w=1)
-    assert [f[:4] + f[5:] for f in second.faults] == [f[:4] + f[5:] for f in fresh.faults]
+    def shown(faults):
+        return [(f.mistake, f.where, f.label, f.deltas, f.affects) for f in faults]
+
+    assert shown(second.faults) == shown(fresh.faults)
     assert [[v for _, v in second.predictions(n)] for n in "xyzw"] == [
         [v for _, v in fresh.predictions(n)] for n in "xyzw"]
 
