@@ -28,6 +28,7 @@ from .items import Item, draw, profile, wire_draw
 from .keyfile import KEY_SEPARATOR, KEY_TAIL, KeyVariant, key_head, variant_json
 from .rng import Stream
 from .roster import Student
+from .templates import CircuitTemplate, MatrixTemplate
 
 SEPARATOR = KEY_SEPARATOR.encode("utf-8")
 
@@ -150,6 +151,21 @@ def _job(task: tuple[VariantSpec, dict[int, Profile]]) -> Written:
     return Written(b"", written.items, written.points, spilled)
 
 
+def _costliest_first(templates: Sequence[Template]) -> list[int]:
+    """Template indices, the costliest to probe first (matrices, circuits, then nodes).
+
+    The workers share the probes out one by one; a long one started last would keep one
+    worker busy while the other waits for it.
+    """
+    def cost(index: int) -> int:
+        template = templates[index]
+        return (3 if isinstance(template, MatrixTemplate) else
+                2 if isinstance(template, CircuitTemplate) else
+                1 if isinstance(template, WireTemplate) else 0)
+
+    return sorted(range(len(templates)), key=cost, reverse=True)
+
+
 def write_all(templates: Sequence[Template], seed: str, title: str,
               specs: Sequence[VariantSpec], folder: Path, workers: int | None = None
               ) -> Iterator[Written]:
@@ -171,7 +187,7 @@ def write_all(templates: Sequence[Template], seed: str, title: str,
     spills: dict[str, int] = {}
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
-            probed = pool.imap_unordered(_probe, range(len(templates)))
+            probed = pool.imap_unordered(_probe, _costliest_first(templates))
             profiles = {index: shape for index, shape in probed if shape is not None}
             tasks = [(spec, profiles) for spec in specs]
             for written in pool.imap(_job, tasks, chunksize=max(1, min(4, len(specs) // (
