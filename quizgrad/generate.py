@@ -29,6 +29,7 @@ from .keyfile import KEY_SEPARATOR, KEY_TAIL, KeyVariant, key_head, variant_json
 from .rng import Stream
 from .roster import Student
 from .templates import CircuitTemplate, MatrixTemplate
+from .workers import Workers
 
 SEPARATOR = KEY_SEPARATOR.encode("utf-8")
 
@@ -131,24 +132,30 @@ def _probe(index: int) -> tuple[int, Profile | None]:
     return index, profile(templates[index])
 
 
-def _job(task: tuple[VariantSpec, dict[int, Profile]]) -> Written:
-    """Write one variant in a worker; its key part goes to the worker's spill file."""
+def _install(profiles: dict[int, Profile]) -> None:
+    """Take the profiles that the workers probed between them."""
+    assert _JOB is not None
+    install({_JOB[0][index]: shape for index, shape in profiles.items()})
+
+
+def _jobs(specs: list[VariantSpec]) -> list[Written]:
+    """Write some variants in a worker; their key parts go to the worker's spill file."""
     global _SPILL, _SPILLED
     assert _JOB is not None
-    spec, profiles = task
     templates, seed, title, folder = _JOB
-    install({templates[index]: shape for index, shape in profiles.items()})
-    written = write_variant(templates, seed, title, spec, folder)
-    if _SPILL is None:
-        name = f"{SPILL}{os.getpid()}"
-        _SPILL = (os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), name)
-    fd, name = _SPILL
-    view = memoryview(written.key)
-    while view:  # unbuffered: the parent reads it as soon as this returns
-        view = view[os.write(fd, view):]
-    spilled = (name, _SPILLED, len(written.key))
-    _SPILLED += len(written.key)
-    return Written(b"", written.items, written.points, spilled)
+    done = []
+    for spec in specs:
+        written = write_variant(templates, seed, title, spec, folder)
+        if _SPILL is None:
+            name = f"{SPILL}{os.getpid()}"
+            _SPILL = (os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), name)
+        fd, name = _SPILL
+        view = memoryview(written.key)
+        while view:  # unbuffered: the parent reads it as soon as this returns
+            view = view[os.write(fd, view):]
+        done.append(Written(b"", written.items, written.points, (name, _SPILLED, len(written.key))))
+        _SPILLED += len(written.key)
+    return done
 
 
 def _costliest_first(templates: Sequence[Template]) -> list[int]:
@@ -185,19 +192,20 @@ def write_all(templates: Sequence[Template], seed: str, title: str,
         return
     _JOB = (templates, seed, title, folder)
     spills: dict[str, int] = {}
+    size = max(1, min(4, len(specs) // (workers * 8)))
+    chunks = [list(specs[at:at + size]) for at in range(0, len(specs), size)]
     try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            probed = pool.imap_unordered(_probe, _costliest_first(templates))
-            profiles = {index: shape for index, shape in probed if shape is not None}
-            tasks = [(spec, profiles) for spec in specs]
-            for written in pool.imap(_job, tasks, chunksize=max(1, min(4, len(specs) // (
-                    workers * 8)))):
-                assert written.spilled is not None
-                name, offset, length = written.spilled
-                if name not in spills:
-                    spills[name] = os.open(folder / name, os.O_RDONLY)
-                yield Written(os.pread(spills[name], length, offset), written.items,
-                              written.points)
+        with Workers(workers) as pool:
+            probed = pool.unordered(_probe, _costliest_first(templates))
+            pool.each((_install, {index: shape for index, shape in probed if shape is not None}))
+            for chunk in pool.ordered(_jobs, chunks):
+                for written in chunk:
+                    assert written.spilled is not None
+                    name, offset, length = written.spilled
+                    if name not in spills:
+                        spills[name] = os.open(folder / name, os.O_RDONLY)
+                    yield Written(os.pread(spills[name], length, offset), written.items,
+                                  written.points)
     finally:
         _JOB = None
         for fd in spills.values():
