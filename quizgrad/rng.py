@@ -39,7 +39,18 @@ class Stream:
         if n <= 0:
             raise ValueError("n must be positive")
         bits = (n - 1).bit_length()
-        size = max(1, (bits + 7) // 8)  # n == 1 still takes a byte, as it always has
+        if bits <= 8:  # the common case, one byte a try, read from the pool directly
+            shift = 8 - bits  # n == 1 still takes a byte, as it always has
+            while True:
+                at = self._at
+                if at < len(self._pool):
+                    self._at = at + 1
+                    value = self._pool[at] >> shift
+                else:
+                    value = self._bytes(1)[0] >> shift
+                if value < n:
+                    return value
+        size = (bits + 7) // 8
         shift = 8 * size - bits
         while True:
             value = int.from_bytes(self._bytes(size), "big") >> shift
