@@ -9,6 +9,7 @@ softplus are defined here so that their derivatives print the way the catalog wr
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -164,4 +165,8 @@ def kink_arguments(expr: sp.Expr) -> list[sp.Expr]:
             found.append(sub.args[0])
         elif isinstance(sub, (sp.Max, sp.Min)) and len(sub.args) == 2:
             found.append(sub.args[0] - sub.args[1])
+        elif isinstance(sub, (sp.Max, sp.Min)):  # SymPy merges min(a, min(b, c)) into one
+            # a kink where two arguments tie *at* the extreme: both distances are then 0
+            found.extend(sp.Abs(a - b) + sp.Abs(a - sub)
+                         for a, b in itertools.combinations(sub.args, 2))
     return found
