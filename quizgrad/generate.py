@@ -25,7 +25,8 @@ from .formats.answer_files import answer_template
 from .formats.sheets import html_sheet, markdown_sheet
 from .gcpause import paused
 from .items import Item, draw, profile, wire_draw
-from .keyfile import KEY_SEPARATOR, KEY_TAIL, KeyVariant, key_head, variant_json
+from .keyfile import KeyVariant
+from .keytext import KEY_SEPARATOR, KEY_TAIL, key_head, variant_json
 from .rng import Stream
 from .roster import Student
 from .templates import CircuitTemplate, MatrixTemplate

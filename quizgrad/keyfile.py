@@ -10,13 +10,12 @@ from __future__ import annotations
 import functools
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from . import __version__
 from .bank import Choice
 from .circuit import evaluate, parse_circuit
 from .circuit_items import CircuitItem
@@ -29,7 +28,6 @@ from .matrix import Array, parse_matrix
 from .matrix_eval import evaluate as evaluate_matrix
 from .matrix_eval import exact_array
 from .matrix_items import MatrixItem
-from .memo import remembered
 from .numeric import Tolerance, json_number
 from .plan import plan_for
 from .textio import TextFileError, read_text
@@ -165,111 +163,19 @@ def _number(value: Fraction | float) -> int | float:
 
 def _mistakes(item: WireItem | CircuitItem | MatrixItem) -> dict[str, dict[str, Any]]:
     """Asked name -> mistake -> its predicted value (rounded), where it differs from the answer."""
-    return {name: {mistake: value.nested(_rounded) if isinstance(value, Array) else _rounded(value)
+    return {name: {mistake: value.nested(rounded) if isinstance(value, Array) else rounded(value)
                    for mistake, value in item.mistake_values(name).items()}  # type: ignore[attr-defined]
             for name in item.ask}
-
-
-def _mistakes_text(item: WireItem | CircuitItem | MatrixItem) -> str:
-    """:func:`_mistakes` as JSON text, written directly.
-
-    A key is mostly these floats; rounding each through a float and printing that again
-    would cost more than all the rest of an item.
-    """
-    parts = []
-    for name in item.ask:
-        values = item.mistake_values(name)  # type: ignore[attr-defined]
-        texts = [_array_text(value) if isinstance(value, Array) else _rounded_text(value)
-                 for value in values.values()]
-        pairs = ", ".join(map("{}: {}".format, map(_string, values), texts))
-        parts.append(f"{_string(name)}: {{{pairs}}}")
-    return "{" + ", ".join(parts) + "}"
-
-
-def _array_text(array: Array) -> str:
-    """``array.nested(_rounded)`` as JSON text: a number, a list, or a list of rows."""
-    texts = list(map(_rounded_text, array.entries))
-    if len(array.shape) < 2:
-        return f"[{', '.join(texts)}]" if array.shape else texts[0]
-    width = array.shape[-1]
-    return "[" + ", ".join(f"[{', '.join(texts[at:at + width])}]"
-                           for at in range(0, len(texts), width)) + "]"
 
 
 _EXACT = 2.0**53  # floats below this in size that are whole are exact integers
 
 
-def _rounded(value: float) -> int | float:
+def rounded(value: float) -> int | float:
     """A predicted value as the key stores it: an int when whole, else 12 significant digits."""
     if value.is_integer() and -_EXACT < value < _EXACT:
         return int(value)
     return float(f"{value:.12g}")
-
-
-def _rounded_text(value: float) -> str:
-    """``json.dumps(_rounded(value))`` without the round trip through a float.
-
-    Twelve significant digits in plain notation are already the shortest text of the float
-    they stand for, which is what JSON prints; anything else takes the long way.
-    """
-    found = _ROUNDED_TEXT.get(value)  # predictions repeat: four in five are seen before
-    if found is None:
-        if len(_ROUNDED_TEXT) > 100_000:
-            _ROUNDED_TEXT.clear()
-        if value.is_integer() and -_EXACT < value < _EXACT:
-            found = str(int(value))
-        else:
-            found = f"{value:.12g}"
-            if "." not in found or "e" in found:
-                found = _encode(_rounded(value))
-        _ROUNDED_TEXT[value] = found
-    return found
-
-
-_ROUNDED_TEXT: dict[float, str] = {}
-
-
-_string = json.encoder.encode_basestring  # type: ignore[attr-defined]  # as dumps does it
-_encode = json.JSONEncoder(ensure_ascii=False).encode
-
-
-def variant_json(fields: dict[str, Any], items: Sequence[Item]) -> str:
-    """One variant's part of key.json: its fields, then one item per line."""
-    lines = [json.dumps(fields, ensure_ascii=False)[:-1] + ', "items": [']
-    lines.append(",\n".join(item_text(item) for item in items))
-    lines.append("]}")
-    return "\n".join(lines)
-
-
-_TEXT: dict[tuple[object, ...], str] = {}
-
-
-def item_text(item: Item) -> str:
-    """One item of the key as a line of JSON (a class draws the same items again: each once)."""
-    return remembered(_TEXT, item.key, lambda: _item_text(item))
-
-
-def _item_text(item: Item) -> str:
-    """``json.dumps(item_json(item))``, with the mistakes written by :func:`_mistakes_text`."""
-    data = item_json(item, mistakes=False)
-    if "mistakes" not in data:
-        return _encode(data)
-    names = list(data)
-    at = names.index("mistakes")
-    head = _encode({name: data[name] for name in names[:at]})
-    tail = _encode({name: data[name] for name in names[at + 1:]})
-    return (f'{head[:-1]}, "mistakes": {_mistakes_text(item)}'  # type: ignore[arg-type]
-            + (f", {tail[1:]}" if len(tail) > 2 else "}"))
-
-
-def key_head(seed: str, banks: list[dict[str, str]]) -> str:
-    """The start of key.json, up to its first variant (see :func:`variant_json`)."""
-    head = {"format": FORMAT, "quizgrad": __version__, "seed": seed, "banks": banks}
-    return json.dumps(head, ensure_ascii=False)[:-1] + ', "variants": [\n'
-
-
-KEY_SEPARATOR = ",\n"  # between two variants of key.json
-KEY_TAIL = "\n]}\n"  # after the last
 
 
 def read_key(path: Path) -> Key:
