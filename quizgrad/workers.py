@@ -27,7 +27,7 @@ Call = tuple[Callable[[Any], Any], Any]
 
 
 class WorkerError(QuizgradError):
-    """A worker process stopped without an answer (killed, or out of memory)."""
+    """A worker stopped without an answer (killed, out of memory), or its answer won't pickle."""
 
 
 def _serve(conn: Connection, inherited: list[Connection]) -> None:
