@@ -129,8 +129,11 @@ class Workers:
         except (EOFError, OSError):
             process = self._processes[self._conns.index(conn)]
             process.join(1)
-            raise WorkerError("a worker process stopped unexpectedly (exit status "
-                              f"{process.exitcode}); nothing was written") from None
+            code = process.exitcode
+            how = f"killed by signal {-code}" if code is not None and code < 0 else (
+                f"exit status {code}")
+            raise WorkerError(f"a worker process stopped unexpectedly ({how}); nothing was "
+                              "written") from None
         if not ok:
             raise value
         return value

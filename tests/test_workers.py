@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import time
 
 import pytest
@@ -42,6 +43,12 @@ def _set(value: object) -> None:
 
 def _get(_: object) -> object:
     return _STATE.get("value"), os.getpid()
+
+
+def _killed(n: int) -> int:
+    if n == 2:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return n
 
 
 def _unpicklable(_: object) -> object:
@@ -85,6 +92,12 @@ def test_a_worker_that_dies_is_a_clear_error():
     with pytest.raises(WorkerError, match=r"stopped unexpectedly \(exit status 7\)"), \
             Workers(2) as pool:
         list(pool.ordered(_die, range(10)))
+
+
+def test_a_worker_killed_by_a_signal_says_so():
+    with pytest.raises(WorkerError, match=r"\(killed by signal 9\); nothing was written"), \
+            Workers(2) as pool:
+        list(pool.ordered(_killed, range(6)))
 
 
 def test_an_answer_that_cannot_be_sent_back_is_an_error_not_a_hang():
