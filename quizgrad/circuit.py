@@ -389,9 +389,8 @@ def _faults(circuit: Circuit, values: dict[str, Number], locals_: dict[str, list
                         sensitivity)
 
 
-
-_STEP_FAULTS: dict[tuple[int, object], tuple[object, tuple[StepFault, ...]]] = {}
 StepFault = tuple[str, str, str, tuple[tuple[str, float], ...], frozenset[str]]
+_STEP_FAULTS: dict[tuple[int, object], tuple[object, tuple[StepFault, ...]]] = {}
 
 
 def _step_faults(circuit: Circuit, step: Step, inputs: tuple[float, ...], g: float,
@@ -427,6 +426,7 @@ def _step_faults(circuit: Circuit, step: Step, inputs: tuple[float, ...], g: flo
             found.append((mistake, line, _label(mistake, line), tuple(deltas),
                           circuit.ancestors(changed)))
     return tuple(found)
+
 
 def local_text(step: Step, wire: str) -> str:
     """d step / d wire as text."""

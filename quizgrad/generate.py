@@ -151,9 +151,7 @@ def _jobs(specs: list[VariantSpec]) -> list[Written]:
             name = f"{SPILL}{os.getpid()}"
             _SPILL = (os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), name)
         fd, name = _SPILL
-        view = memoryview(written.key)
-        while view:  # unbuffered: the parent reads it as soon as this returns
-            view = view[os.write(fd, view):]
+        _write_fully(fd, written.key)  # unbuffered: the parent reads it once this returns
         done.append(Written(b"", written.items, written.points, (name, _SPILLED, len(written.key))))
         _SPILLED += len(written.key)
     return done
@@ -271,11 +269,16 @@ def _write(path: Path, text: str) -> None:
     """
     fd = os.open(path, _NEW_FILE, 0o666)  # as open() does: the umask decides
     try:
-        view = memoryview(text.encode("utf-8"))
-        while view:
-            view = view[os.write(fd, view):]
+        _write_fully(fd, text.encode("utf-8"))
     finally:
         os.close(fd)
+
+
+def _write_fully(fd: int, data: bytes) -> None:
+    """Write all of ``data`` to a descriptor (os.write may take only part of it)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def _replace(staging: Path, out: Path) -> None:
