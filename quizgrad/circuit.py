@@ -45,6 +45,16 @@ class Step:
         return f"{self.name} = {self.node.text}"
 
 
+class Branch(NamedTuple):
+    """One path from a fanned-out value: the step it feeds, and the missed-branch fault's place."""
+
+    value: str
+    user: str  # the step's name
+    position: int  # where the value sits among the step's inputs
+    where: str
+    ancestors: frozenset[str]  # what a gradient sent wrong along the value can change
+
+
 @dataclass(frozen=True)
 class Circuit:
     """Inputs and steps in order; the last step's value is the output."""
@@ -62,7 +72,7 @@ class Circuit:
         """The name of the output value."""
         return self.steps[-1].name
 
-    @property
+    @functools.cached_property
     def names(self) -> tuple[str, ...]:
         """Every named value: inputs, then intermediates and the output."""
         return (*self.inputs, *(s.name for s in self.steps))
@@ -70,6 +80,15 @@ class Circuit:
     def consumers(self, name: str) -> list[Step]:
         """The steps that use ``name``."""
         return [s for s in self.steps if name in s.node.inputs]
+
+    @functools.cached_property
+    def branches(self) -> tuple[Branch, ...]:
+        """Every path a fanned-out value feeds (a value used by several steps), in order."""
+        return tuple(
+            Branch(name, user.name, user.node.inputs.index(name),
+                   f"{name} (only the path through {user.name})", self.ancestors([name]))
+            for name in self.names for user in self.consumers(name)
+            if len(self.consumers(name)) > 1)
 
     def ancestors(self, names: Iterable[str]) -> frozenset[str]:
         """``names`` and every value they are computed from (remembered)."""
@@ -377,16 +396,10 @@ def _faults(circuit: Circuit, values: dict[str, Number], locals_: dict[str, list
             _step_faults, circuit, step, inputs, g, local), (inputs, g, local), limit=50_000)
         for entry in found:  # tuple.__new__: a fault is made for every node of every draw
             yield _tuple(Fault, (*entry, sensitivity))  # type: ignore[arg-type]
-    for name in circuit.names:
-        users = circuit.consumers(name)
-        if len(users) < 2:
-            continue
-        for user in users:
-            sent = correct[user.name] * floats[user.name][user.node.inputs.index(name)]
-            where = f"{name} (only the path through {user.name})"
-            yield Fault("missed-branch", where, f"missed-branch@{where}",
-                        ((name, sent - correct[name]),), circuit.ancestors([name]),
-                        sensitivity)
+    for name, user, position, where, ancestors in circuit.branches:
+        sent = correct[user] * floats[user][position]
+        yield Fault("missed-branch", where, _label("missed-branch", where),
+                    ((name, sent - correct[name]),), ancestors, sensitivity)
 
 
 StepFault = tuple[str, str, str, tuple[tuple[str, float], ...], frozenset[str]]

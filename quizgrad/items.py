@@ -23,13 +23,14 @@ from .bank import (
     fill,
 )
 from .compiled import FAILED, Number
-from .discriminate import Judged, Profile, Values, assess, probe, profiled, search
+from .discriminate import Judged, Profile, Values, assess, few, probe, profiled, search
 from .engine import Node
 from .errors import GradientError
 from .memo import remembered
 from .numeric import Tolerance, fmt
 from .plan import Plan, Point, Predicted, plan_for, point_key
 from .rng import Stream
+from .templates import GradientTemplate, MatrixTemplate
 
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
@@ -56,6 +57,9 @@ class Item:
     explanation: str
     points: float
     tolerance: Tolerance
+    # Whether a class is likely to be given this very item again (its template has few
+    # possible draws): only such items' texts are worth remembering (see formats.sheets).
+    repeats: bool = True
 
     @functools.cached_property
     def key(self) -> tuple[object, ...]:
@@ -215,9 +219,11 @@ class TrueFalseItem(Item):
 
 def common(template: Template, prompt: str) -> dict[str, object]:
     """The fields every item copies from its template."""
+    drawn = isinstance(template, GradientTemplate | MatrixTemplate)
     return {"id": template.id, "template": template.id, "type": template.type,
             "title": template.title, "prompt": prompt, "explanation": template.explanation,
-            "points": template.points, "tolerance": template.tolerance}
+            "points": template.points, "tolerance": template.tolerance,
+            "repeats": few(template.draws) if drawn else True}
 
 
 def draw_wire(template: WireTemplate, stream: Stream, attempts: int = 100) -> WireItem:
@@ -259,7 +265,9 @@ _ITEMS: dict[tuple[object, ...], WireItem] = {}  # templates compare by identity
 
 
 def _exact_item(template: WireTemplate, plan: Plan, point: Point) -> WireItem:
-    """The item at an accepted point (remembered: a class draws the same points again)."""
+    """The item at an accepted point (remembered when a class may draw the point again)."""
+    if not few(template.draws):
+        return wire_item(template, plan.exact_point(point))
     return remembered(_ITEMS, (template, point.key),
                       lambda: wire_item(template, plan.exact_point(point)))
 

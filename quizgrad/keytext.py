@@ -150,7 +150,9 @@ _TEXT: dict[tuple[object, ...], str] = {}
 
 
 def item_text(item: Item) -> str:
-    """One item of the key as a line of JSON (a class draws the same items again: each once)."""
+    """One item of the key as a line of JSON (an item that may come back: made once)."""
+    if not item.repeats:
+        return _item_text(item)
     return remembered(_TEXT, item.key, lambda: _item_text(item))
 
 

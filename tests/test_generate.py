@@ -310,3 +310,23 @@ def test_a_template_that_cannot_be_drawn_stops_the_workers_cleanly(write, tmp_pa
     with pytest.raises(GenerationError, match="no discriminating draw"):
         write_set(banks, pick(banks, []), "x", anonymous(50), tmp_path / "o", workers=2)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.yaml"]
+
+
+def test_only_items_that_can_come_back_are_remembered():
+    from quizgrad.discriminate import few
+    from quizgrad.formats import sheets
+    from quizgrad.generate import draw_items
+    from quizgrad.keyfile import KeyVariant
+    from quizgrad.templates import GradientTemplate, MatrixTemplate
+
+    templates = pick(load_banks([]), [])
+    items = draw_items(templates, "memo", "v1")
+    for template, item in zip(templates, items, strict=True):
+        drawn = isinstance(template, GradientTemplate | MatrixTemplate)
+        assert item.repeats == (few(template.draws) if drawn else True), template.id
+    kinds = {item.repeats for item in items}
+    assert kinds == {True, False}  # the bundled banks have both
+    for item in items:
+        sheets._MD.clear()
+        sheets.markdown_sheet(KeyVariant("v1", None, "", (item,)), "Set")
+        assert len(sheets._MD) == (1 if item.repeats else 0), item.id

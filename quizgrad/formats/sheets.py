@@ -49,7 +49,13 @@ _HTML: dict[tuple[object, ...], str] = {}
 
 def _cached(cache: dict[tuple[object, ...], str], item: Item, number: int,
             make: Callable[[Item, int], str]) -> str:
-    """An item's section of a sheet, made once per item and place (a class repeats items)."""
+    """An item's section of a sheet, made once per item and place (a class repeats items).
+
+    Only items that may well come back are remembered: the others would fill memory, and
+    a process that grows by hundreds of kilobytes a student runs measurably slower.
+    """
+    if not item.repeats:
+        return make(item, number)
     return remembered(cache, (item.key, number), lambda: make(item, number))
 
 
