@@ -7,7 +7,7 @@ show it, judge an answer to it, and explain its solution.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 import sympy as sp
@@ -59,7 +59,7 @@ class Item:
     tolerance: Tolerance
     # Whether a class is likely to be given this very item again (its template has few
     # possible draws): only such items' texts are worth remembering (see formats.sheets).
-    repeats: bool = True
+    repeats: bool = field(default=True, compare=False, repr=False)
 
     @functools.cached_property
     def key(self) -> tuple[object, ...]:
