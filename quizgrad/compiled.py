@@ -1,14 +1,16 @@
-"""Formulas compiled to closures: fast evaluation for generating and judging many items.
+"""Formulas compiled for fast evaluation when generating and judging many items.
 
-A sympy formula is turned, once, into a tree of Python closures (no code generation, no
-exec). Evaluating it with exact rational inputs keeps Fractions wherever the arithmetic is
-rational (add, multiply, integer powers, relu, max, abs) and falls back to floats only for
+A sympy formula is turned, once, into a tree of Python closures, and several formulas into
+a :class:`Program`, a list of operations on numbered slots (no code generation, no exec).
+Evaluating with exact rational inputs keeps Fractions wherever the arithmetic is rational
+(add, multiply, integer powers, relu, max, abs) and falls back to floats only for
 transcendental functions — exact inside, floats at the edges, at microseconds per formula.
 """
 
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable, Mapping
 from fractions import Fraction
 
@@ -213,7 +215,7 @@ class Program:
                     leaves.setdefault(sub)
         self._slots: dict[sp.Basic, int] = {leaf: i for i, leaf in enumerate(leaves)}
         self._leaves = [self._leaf(leaf) for leaf in leaves]
-        self._ops: list[Callable[[list[Number | _Failed]], Number]] = []
+        self._ops: list[Operation] = []
         self.outputs = [self._slot(expr) for expr in exprs]
 
     def _leaf(self, expr: sp.Basic) -> tuple[str | None, Number]:
@@ -230,6 +232,16 @@ class Program:
         if found is not None:
             return found
         args = tuple(self._slot(a) for a in expr.args)
+        if (expr.is_Add or expr.is_Mul) and len(args) > 2:
+            # a sum or product of several terms, one term at a time from the left: the
+            # same floats as sum() and math.prod() in Python 3.11, and as plain IEEE
+            # arithmetic the same on every Python (3.12's sum() compensates its rounding)
+            func = operator.add if expr.is_Add else operator.mul
+            at = args[0]
+            for arg in args[1:-1]:
+                self._ops.append((func, at, arg))
+                at = len(self._leaves) + len(self._ops) - 1
+            args = (at, args[-1])
         self._ops.append(_operation(expr, args, self.exact))
         self._slots[expr] = len(self._leaves) + len(self._ops) - 1
         return self._slots[expr]
@@ -242,9 +254,14 @@ class Program:
             values = [v.numerator if v.__class__ is Fraction and v.denominator == 1 else v
                       for v in values]
         append = values.append
-        for operation in self._ops:
+        for func, a, b in self._ops:  # as plain data, not closures: a call less per operation
             try:
-                append(operation(values))
+                if b >= 0:
+                    append(func(values[a], values[b]))  # type: ignore[index]
+                elif b == _ONE:
+                    append(func(values[a]))  # type: ignore[index]
+                else:
+                    append(func([values[i] for i in a]))  # type: ignore[union-attr]
             except _CAUGHT:
                 append(FAILED)
         out = [values[i] for i in self.outputs]
@@ -259,34 +276,29 @@ class Program:
                 else Fraction(v) if v.__class__ is int else v for v in out]
 
 
-def _operation(expr: sp.Basic, args: tuple[int, ...], exact: bool
-               ) -> Callable[[list[Number | _Failed]], Number]:
-    """One operation on earlier slots, as a closure over their indices.
+# An operation: (function, first operand's slot, second operand's slot), or _ONE in place
+# of the second for a function of one argument, or (function, slots, _MANY) for a function
+# of a list of them (max, min).
+Operation = tuple[Callable[..., Number], int | tuple[int, ...], int]
+_ONE, _MANY = -1, -2
+
+
+def _operation(expr: sp.Basic, args: tuple[int, ...], exact: bool) -> Operation:
+    """One operation on earlier slots.
 
     The float versions never produce a Fraction, so that screening stays all-float.
     """
-    if expr.is_Add or expr.is_Mul:
-        if len(args) == 2:
-            a, b = args
-            return ((lambda v: v[a] + v[b]) if expr.is_Add else (lambda v: v[a] * v[b]))
-        if expr.is_Add:
-            return lambda v: sum([v[i] for i in args])
-        return lambda v: math.prod([v[i] for i in args])
+    if expr.is_Add or expr.is_Mul:  # of two terms: Program._slot splits longer ones
+        return (operator.add if expr.is_Add else operator.mul, args[0], args[1])
     if expr.is_Pow:
-        a, b = args
-        power = _power if exact else _power_float
-        return lambda v: power(v[a], v[b])
+        return (_power if exact else _power_float, args[0], args[1])
     table = _UNARY if exact else _FAST_UNARY
     if expr.func in table:
-        func, (a,) = table[expr.func], args
-        return lambda v: func(v[a])
+        return (table[expr.func], args[0], _ONE)
     if expr.func in (sp.Max, sp.Min):
-        pick = max if expr.func is sp.Max else min
-        return lambda v: pick([v[i] for i in args])
+        return (max if expr.func is sp.Max else min, args, _MANY)
     if expr.func is sp.Heaviside:
-        a, b = args
-        step = _heaviside if exact else _heaviside_float
-        return lambda v: step(v[a], v[b])
+        return (_heaviside if exact else _heaviside_float, args[0], args[1])
     raise TypeError(f"cannot compile {expr.func}")
 
 

@@ -6,10 +6,12 @@ from fractions import Fraction
 
 import pytest
 import sympy as sp
+from hypothesis import given
+from hypothesis import strategies as st
 
 from quizgrad.compiled import FAILED, Program, exact_text
 
-x, y = sp.symbols("x y")
+x, y, z = sp.symbols("x y z")
 
 
 @pytest.mark.parametrize(("env", "expected"), [
@@ -65,3 +67,21 @@ def test_exact_text_shares_the_filled_in_inputs_through_its_memo():
     env = {"x": Fraction(2), "G": Fraction(-3)}
     assert exact_text(LOGISTIC, env, 1.5, memo) == exact_text(LOGISTIC, env, 1.5)
     assert memo == {"G": "(-3)", "x": "2"}
+
+
+@given(st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=3, max_size=6))
+def test_long_sums_and_products_are_plain_arithmetic_from_the_left(numbers):
+    names = [sp.Symbol(f"a{i}") for i in range(len(numbers))]
+    env = {str(n): v for n, v in zip(names, numbers, strict=True)}
+    total, product = Program([sp.Add(*names), sp.Mul(*names)], exact=False).run(env)
+    ordered = [env[str(arg)] for arg in sp.Add(*names).args]  # the order SymPy keeps them in
+    expected_sum, expected_product = ordered[0], ordered[0]
+    for value in ordered[1:]:
+        expected_sum, expected_product = expected_sum + value, expected_product * value
+    assert (total, product) == (expected_sum, expected_product)
+
+
+def test_max_and_min_of_several_terms():
+    program = Program([sp.Max(x, y, z), sp.Min(x, y, z)], exact=True)
+    assert program.run({"x": Fraction(1), "y": Fraction(-2), "z": Fraction(3, 2)}) == [
+        Fraction(3, 2), Fraction(-2)]
