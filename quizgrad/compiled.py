@@ -234,8 +234,9 @@ class Program:
         args = tuple(self._slot(a) for a in expr.args)
         if (expr.is_Add or expr.is_Mul) and len(args) > 2:
             # a sum or product of several terms, one term at a time from the left: the
-            # same floats as sum() and math.prod() in Python 3.11, and as plain IEEE
-            # arithmetic the same on every Python (3.12's sum() compensates its rounding)
+            # floats of sum() and math.prod() in Python 3.11 (but for the sign of a zero
+            # sum), and as plain IEEE arithmetic the same on every Python (3.12's sum()
+            # compensates its rounding)
             func = operator.add if expr.is_Add else operator.mul
             at = args[0]
             for arg in args[1:-1]:
