@@ -282,16 +282,26 @@ class Bank:
 
 def fill(prompt: str, values: dict[str, str]) -> str:
     """Replace ``{name}`` placeholders (already validated) and ``{{``/``}}`` escapes."""
+    return "".join([text if name is None else values.get(name, text)
+                    for text, name in _pieces(prompt)])
 
-    def replace(match: re.Match[str]) -> str:
+
+@functools.lru_cache(maxsize=4096)
+def _pieces(prompt: str) -> tuple[tuple[str, str | None], ...]:
+    """A prompt split once: (text, None) for what stays, (token, name) for a placeholder.
+
+    A placeholder with no value, or a lone brace (name ''), stays as written.
+    """
+    pieces: list[tuple[str, str | None]] = []
+    at = 0
+    for match in PLACEHOLDER.finditer(prompt):
         token = match.group()
-        if token == "{{":
-            return "{"
-        if token == "}}":
-            return "}"
-        return values.get(match.group(1) or "", token)
-
-    return PLACEHOLDER.sub(replace, prompt)
+        pieces.append((prompt[at:match.start()], None))
+        pieces.append((token[0], None) if token in ("{{", "}}")
+                      else (token, match.group(1) or ""))
+        at = match.end()
+    pieces.append((prompt[at:], None))
+    return tuple(pieces)
 
 
 def _product(counts: list[int | None], limit: int = 10**9) -> int | None:

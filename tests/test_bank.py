@@ -6,6 +6,8 @@ from fractions import Fraction
 
 import pytest
 import sympy as sp
+from hypothesis import given
+from hypothesis import strategies as st
 
 from quizgrad.bank import (
     ChoiceTemplate,
@@ -244,6 +246,18 @@ def test_bom_and_crlf_are_read(tmp_path):
 
 def test_fill_replaces_placeholders_and_escapes():
     assert fill("{x} and {{y}} {unknown}", {"x": "3"}) == "3 and {y} {unknown}"
+
+
+@given(st.text(alphabet="{}xy ", max_size=30))
+def test_fill_is_the_placeholder_substitution_one_match_at_a_time(prompt):
+    from quizgrad.templates import PLACEHOLDER
+
+    def replace(match):  # the substitution as a regular-expression callback
+        token = match.group()
+        return {"{{": "{", "}}": "}"}.get(token) or {"x": "3", "y": "-4"}.get(
+            match.group(1) or "", token)
+
+    assert fill(prompt, {"x": "3", "y": "-4"}) == PLACEHOLDER.sub(replace, prompt)
 
 
 def test_bundled_banks_load_with_unique_ids():
