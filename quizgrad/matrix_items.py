@@ -171,11 +171,35 @@ def assess(point: MatrixPoint, ask: tuple[str, ...], tolerance: Tolerance,
                     return Assessment(frozenset(right), frozenset(), frozenset(), False)
             else:
                 distinct.append((mistake, array))
-        for i, (first, a) in enumerate(distinct):
-            for second, b in distinct[i + 1:]:
-                if a.shape == b.shape and close(a.entries, b.entries, tolerance):
-                    pairs.add((name, *sorted((first, second))))  # type: ignore[arg-type]
+        pairs |= _close_pairs(name, distinct, tolerance)
     return Assessment(frozenset(right), frozenset(pairs), frozenset(excused))
+
+
+def _close_pairs(name: str, distinct: list[tuple[str, Array]], tolerance: Tolerance
+                 ) -> set[tuple[str, str, str]]:
+    """Pairs of mistakes whose arrays coincide entry by entry (same shape, within tolerance).
+
+    Sorted by shape and first entry, an array need only be compared with the next ones up
+    to the first whose first entry is further off than any tolerance allows: the later
+    ones are further still. Each pair found is compared in its order in ``distinct``.
+    """
+    pairs: set[tuple[str, str, str]] = set()
+    rel, floor = tolerance.relative * (1 + 1e-6), tolerance.absolute * (1 + 1e-6)
+    prune = rel <= 1  # (the ordering argument needs a relative tolerance of at most 100%)
+    order = sorted(range(len(distinct)), key=lambda i: (distinct[i][1].shape,
+                                                         float(distinct[i][1].entries[0])))
+    for at, i in enumerate(order):
+        shape, x = distinct[i][1].shape, float(distinct[i][1].entries[0])
+        for j in order[at + 1:]:
+            if distinct[j][1].shape != shape:
+                break
+            y = float(distinct[j][1].entries[0])
+            if prune and y - x > max(rel * max(abs(x), abs(y)), floor):
+                break
+            (first, a), (second, b) = distinct[min(i, j)], distinct[max(i, j)]
+            if close(a.entries, b.entries, tolerance):
+                pairs.add((name, *sorted((first, second))))  # type: ignore[arg-type]
+    return pairs
 
 
 _JUDGED: dict[tuple[object, ...], Judged[MatrixPoint]] = {}

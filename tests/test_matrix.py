@@ -468,3 +468,20 @@ def test_class_indices_follow_the_logits_not_the_first_array(write):
     seen = {item.node.labels[0][1][0] for item in
             (draw(template, Stream("c", i)) for i in range(40))}
     assert seen == {0, 1, 2}
+
+
+_ENTRY = st.sampled_from([0.0, 1.0, -1.0, 2.0, 2.01, 1.999, -0.5, 100.0, 101.0, 1e-9])
+
+
+@given(st.lists(st.tuples(st.sampled_from([(2,), (2, 2)]), st.data()), max_size=9),
+       st.sampled_from([Tolerance(), Tolerance(0.1, 0.5), Tolerance(2.0, 0.0)]))
+def test_coinciding_pairs_are_those_of_the_plain_all_pairs_comparison(arrays, tolerance):
+    from quizgrad.matrix_items import _close_pairs, close
+
+    distinct = [(f"m{i}", Array(shape, tuple(data.draw(st.lists(
+        _ENTRY, min_size=math.prod(shape), max_size=math.prod(shape))))))
+        for i, (shape, data) in enumerate(arrays)]
+    expected = {("w", *sorted((first, second)))
+                for i, (first, a) in enumerate(distinct) for second, b in distinct[i + 1:]
+                if a.shape == b.shape and close(a.entries, b.entries, tolerance)}
+    assert _close_pairs("w", distinct, tolerance) == expected
