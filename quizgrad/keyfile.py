@@ -45,7 +45,7 @@ class KeyVariant:
     name: str
     items: tuple[Item, ...]
 
-    @property
+    @functools.cached_property
     def max_points(self) -> float:
         """Total points of the variant."""
         return sum(item.points for item in self.items)

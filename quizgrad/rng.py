@@ -17,7 +17,7 @@ class Stream:
     """Deterministic draws derived from a tuple of text parts (seed, template id, variant id)."""
 
     def __init__(self, *parts: object) -> None:
-        key = "\x1f".join(str(part) for part in parts).encode("utf-8")
+        key = "\x1f".join(map(str, parts)).encode("utf-8")
         self._key = hashlib.sha256(key).digest()
         self._counter = 0
         self._pool = b""
