@@ -130,9 +130,13 @@ def json_number(value: sp.Expr | fractions.Fraction | float | int) -> int | floa
     Exact sympy values are rounded correctly (evaluated at 30 digits after a cheap guard).
     """
     if value.__class__ is fractions.Fraction:  # the common case, first
-        if value.denominator == 1 and abs(value.numerator) < 2**53:  # type: ignore[union-attr]
-            return value.numerator  # type: ignore[union-attr, no-any-return]
-        return precise_float(value)
+        numerator, denominator = value.numerator, value.denominator  # type: ignore[union-attr]
+        if denominator == 1 and abs(numerator) < 2**53:
+            return numerator  # type: ignore[no-any-return]
+        try:
+            return numerator / denominator  # type: ignore[no-any-return]  # correctly rounded
+        except OverflowError:
+            return precise_float(value)  # too large for a float: says so
     is_integer = isinstance(value, sp.Integer) or (
         isinstance(value, int) and not isinstance(value, bool)) or (
         isinstance(value, fractions.Fraction) and value.denominator == 1)
