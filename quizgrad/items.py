@@ -98,7 +98,7 @@ class WireItem(Item):
         """Asked wire -> expected gradient."""
         return {w: self.point.gradient[w] for w in self.ask}
 
-    @property
+    @functools.cached_property
     def plan(self) -> Plan:
         """The node's compiled plan for the asked wires."""
         return plan_for(self.node, self.ask)

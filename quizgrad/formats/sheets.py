@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from html import escape
+import html
 
 from ..circuit_items import CircuitItem
 from ..drawing import Layout, WireLabel, by_geometry, circuit, layout_text, plain
@@ -19,6 +19,12 @@ from ..matrix import Array
 from ..matrix_items import MatrixItem, show
 from ..memo import remembered
 from ..numeric import fmt
+
+
+@functools.lru_cache(maxsize=8192)
+def escape(text: str) -> str:
+    """``html.escape``, remembered (five passes over a text, mostly the same labels again)."""
+    return html.escape(text)
 
 
 def _points(points: float) -> str:
