@@ -8,8 +8,8 @@ that comes from a bank is escaped.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 import html
+from collections.abc import Callable
 
 from ..circuit_items import CircuitItem
 from ..drawing import Layout, WireLabel, by_geometry, circuit, layout_text, plain
