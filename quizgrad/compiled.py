@@ -9,6 +9,7 @@ transcendental functions — exact inside, floats at the edges, at microseconds 
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
 from collections.abc import Callable, Mapping
@@ -153,7 +154,7 @@ def compile_formula(expr: sp.Expr, exact: bool = True) -> Compiled:
         return lambda env: env[name]
     args = [compile_formula(a, exact) for a in expr.args]
     if expr.is_Add or expr.is_Mul:
-        return _fold(args, expr.is_Add, exact)
+        return _fold(args, expr.is_Add)
     if expr.is_Pow:
         base, exponent = args
         return lambda env: _power(base(env), exponent(env))
@@ -169,7 +170,7 @@ def compile_formula(expr: sp.Expr, exact: bool = True) -> Compiled:
     raise TypeError(f"cannot compile {expr.func}")
 
 
-def _fold(args: list[Compiled], add: bool, exact: bool) -> Compiled:
+def _fold(args: list[Compiled], add: bool) -> Compiled:
     """A sum or product, specialised for two and three terms (the common cases)."""
     if len(args) == 2:
         a, b = args
@@ -178,11 +179,8 @@ def _fold(args: list[Compiled], add: bool, exact: bool) -> Compiled:
         a, b, c = args
         return ((lambda env: a(env) + b(env) + c(env)) if add
                 else (lambda env: a(env) * b(env) * c(env)))
-    if add:
-        start: Number = Fraction(0) if exact else 0.0
-        return lambda env: sum((a(env) for a in args), start)
-    one: Number = Fraction(1) if exact else 1.0
-    return lambda env: math.prod((a(env) for a in args), start=one)
+    func = operator.add if add else operator.mul  # from the left, as Program does (not sum())
+    return lambda env: functools.reduce(func, [a(env) for a in args])
 
 
 class _Failed:
