@@ -154,7 +154,7 @@ def compile_formula(expr: sp.Expr, exact: bool = True) -> Compiled:
         return lambda env: env[name]
     args = [compile_formula(a, exact) for a in expr.args]
     if expr.is_Add or expr.is_Mul:
-        return _fold(args, expr.is_Add)
+        return _fold(args, expr.is_Add, exact)
     if expr.is_Pow:
         base, exponent = args
         return lambda env: _power(base(env), exponent(env))
@@ -170,7 +170,7 @@ def compile_formula(expr: sp.Expr, exact: bool = True) -> Compiled:
     raise TypeError(f"cannot compile {expr.func}")
 
 
-def _fold(args: list[Compiled], add: bool) -> Compiled:
+def _fold(args: list[Compiled], add: bool, exact: bool) -> Compiled:
     """A sum or product, specialised for two and three terms (the common cases)."""
     if len(args) == 2:
         a, b = args
@@ -179,8 +179,11 @@ def _fold(args: list[Compiled], add: bool) -> Compiled:
         a, b, c = args
         return ((lambda env: a(env) + b(env) + c(env)) if add
                 else (lambda env: a(env) * b(env) * c(env)))
-    func = operator.add if add else operator.mul  # from the left, as Program does (not sum())
-    return lambda env: functools.reduce(func, [a(env) for a in args])
+    # from the left, from 0 or 1, as sum() and math.prod() in Python 3.11 (3.12's sum()
+    # compensates its rounding)
+    func = operator.add if add else operator.mul
+    start: Number = Fraction(0 if add else 1) if exact else float(not add)
+    return lambda env: functools.reduce(func, [a(env) for a in args], start)
 
 
 class _Failed:
@@ -231,14 +234,15 @@ class Program:
             return found
         args = tuple(self._slot(a) for a in expr.args)
         if (expr.is_Add or expr.is_Mul) and len(args) > 2:
-            # a sum or product of several terms, one term at a time from the left: the
-            # floats of sum() and math.prod() in Python 3.11 (but for the sign of a zero
-            # sum), and as plain IEEE arithmetic the same on every Python (3.12's sum()
-            # compensates its rounding)
-            func = operator.add if expr.is_Add else operator.mul
-            at = args[0]
-            for arg in args[1:-1]:
-                self._ops.append((func, at, arg))
+            # a sum or product of several terms, one term at a time from the left, a sum
+            # from 0: the floats of sum() and math.prod() in Python 3.11, and as plain
+            # IEEE arithmetic the same on every Python (3.12's sum() compensates its
+            # rounding)
+            first = _sum_from_zero if expr.is_Add else operator.mul
+            self._ops.append((first, args[0], args[1]))
+            at = len(self._leaves) + len(self._ops) - 1
+            for arg in args[2:-1]:
+                self._ops.append((operator.add if expr.is_Add else operator.mul, at, arg))
                 at = len(self._leaves) + len(self._ops) - 1
             args = (at, args[-1])
         self._ops.append(_operation(expr, args, self.exact))
@@ -273,6 +277,11 @@ class Program:
         isfinite = math.isfinite
         return [FAILED if v.__class__ is float and not isfinite(v)  # type: ignore[arg-type]
                 else Fraction(v) if v.__class__ is int else v for v in out]
+
+
+def _sum_from_zero(a: Number, b: Number) -> Number:
+    """The first step of a long sum, from 0 as sum() starts (so 0 + -0.0 gives 0.0)."""
+    return 0 + a + b
 
 
 # An operation: (function, first operand's slot, second operand's slot), or _ONE in place

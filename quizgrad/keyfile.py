@@ -47,8 +47,8 @@ class KeyVariant:
 
     @functools.cached_property
     def max_points(self) -> float:
-        """Total points of the variant."""
-        return sum(item.points for item in self.items)
+        """Total points of the variant (correctly rounded: the same on every Python)."""
+        return math.fsum(item.points for item in self.items)
 
 
 @dataclass(frozen=True)

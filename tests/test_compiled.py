@@ -72,16 +72,17 @@ def test_exact_text_shares_the_filled_in_inputs_through_its_memo():
 @given(st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=3, max_size=6))
 @example([0.1, 0.2, 0.3])  # 0.6000000000000001 from the left; 3.12's sum() gives 0.6
 @example([1e16, 1.0, -1e16])  # 0.0 from the left; a compensated sum gives 1.0
+@example([-0.0, -0.0, -0.0])  # a sum starts from 0, as sum() does: 0.0, not -0.0
 def test_long_sums_and_products_are_plain_arithmetic_from_the_left(numbers):
     """The same floats on every Python (sum() compensates its rounding from Python 3.12)."""
     names = [sp.Symbol(f"a{i}") for i in range(len(numbers))]
     env = {str(n): v for n, v in zip(names, numbers, strict=True)}
     total, product = Program([sp.Add(*names), sp.Mul(*names)], exact=False).run(env)
     ordered = [env[str(arg)] for arg in sp.Add(*names).args]  # the order SymPy keeps them in
-    expected_sum, expected_product = ordered[0], ordered[0]
+    expected_sum, expected_product = 0 + ordered[0], ordered[0]
     for value in ordered[1:]:
         expected_sum, expected_product = expected_sum + value, expected_product * value
-    assert (total, product) == (expected_sum, expected_product)
+    assert (repr(total), repr(product)) == (repr(expected_sum), repr(expected_product))
     single = [run(compile_formula(f(*names), exact=False), env) for f in (sp.Add, sp.Mul)]
     assert single == [expected_sum, expected_product]  # one formula alone: the same floats
 

@@ -313,6 +313,7 @@ def test_a_template_that_cannot_be_drawn_stops_the_workers_cleanly(write, tmp_pa
 
 
 def test_only_items_that_can_come_back_are_remembered():
+    from quizgrad import keytext
     from quizgrad.discriminate import few
     from quizgrad.formats import sheets
     from quizgrad.generate import draw_items
@@ -328,5 +329,7 @@ def test_only_items_that_can_come_back_are_remembered():
     assert kinds == {True, False}  # the bundled banks have both
     for item in items:
         sheets._MD.clear()
+        keytext._TEXT.clear()
         sheets.markdown_sheet(KeyVariant("v1", None, "", (item,)), "Set")
-        assert len(sheets._MD) == (1 if item.repeats else 0), item.id
+        keytext.item_text(item)
+        assert len(sheets._MD) == len(keytext._TEXT) == (1 if item.repeats else 0), item.id

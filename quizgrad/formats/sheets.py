@@ -23,7 +23,7 @@ from ..numeric import fmt
 
 @functools.lru_cache(maxsize=8192)
 def escape(text: str) -> str:
-    """``html.escape``, remembered (five passes over a text, mostly the same labels again)."""
+    """``html.escape``, remembered, for the short labels and numbers a sheet repeats."""
     return html.escape(text)
 
 
@@ -288,7 +288,7 @@ def _description(item: WireItem) -> str:
 def _html_section(item: Item, number: int) -> str:
     return (f'<section class="item" id="{escape(item.id)}"><h2>{number}. {escape(item.title)} '
             f'<span class="pts">({_points(item.points)})</span></h2>'
-            f'<p class="prompt">{escape(item.prompt)}</p>{_answers_html(item)}</section>')
+            f'<p class="prompt">{html.escape(item.prompt)}</p>{_answers_html(item)}</section>')
 
 
 def _answers_html(item: Item) -> str:
