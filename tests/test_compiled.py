@@ -84,7 +84,7 @@ def test_long_sums_and_products_are_plain_arithmetic_from_the_left(numbers):
         expected_sum, expected_product = expected_sum + value, expected_product * value
     assert (repr(total), repr(product)) == (repr(expected_sum), repr(expected_product))
     single = [run(compile_formula(f(*names), exact=False), env) for f in (sp.Add, sp.Mul)]
-    assert single == [expected_sum, expected_product]  # one formula alone: the same floats
+    assert single == [expected_sum, expected_product]  # one formula alone: the same values
 
 
 def test_max_and_min_of_several_terms():
