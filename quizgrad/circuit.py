@@ -87,8 +87,7 @@ class Circuit:
         return tuple(
             Branch(name, user.name, user.node.inputs.index(name),
                    f"{name} (only the path through {user.name})", self.ancestors([name]))
-            for name in self.names for user in self.consumers(name)
-            if len(self.consumers(name)) > 1)
+            for name in self.names if len(users := self.consumers(name)) > 1 for user in users)
 
     def ancestors(self, names: Iterable[str]) -> frozenset[str]:
         """``names`` and every value they are computed from (remembered)."""

@@ -184,7 +184,6 @@ def backward_steps(item: CircuitItem) -> list[str]:
         sends = "; ".join(f"{w.name}: {_paren(fmt(back.upstream))} × {_paren(fmt(w.local))} = "
                           f"{fmt(w.sent)}" for w in back.wires)
         lines.append(f"{back.step.line} receives {fmt(back.upstream)} and sends {sends}.")
-    fanned = [n for n in item.circuit.names if len(item.circuit.consumers(n)) > 1]
-    for name in fanned:
+    for name in dict.fromkeys(branch.value for branch in item.circuit.branches):
         lines.append(circuit_solution(item, name))
     return lines
