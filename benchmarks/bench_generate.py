@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import platform
 import resource
 import statistics
 import subprocess
@@ -57,6 +58,8 @@ def main() -> int:
     best, median = min(times), statistics.median(times)
     print(f"generate: {args.students} roster variants of the bundled banks "
           f"({files} files), {os.cpu_count()} CPUs, {which}")
+    print(f"Python {platform.python_version()} from {_base_python()} (builds differ in "
+          "speed: compare figures taken with the same one)")
     print("runs: " + ", ".join(f"{t:.2f} s" for t in times))
     print("CPU (user + system): " + ", ".join(f"{u:.1f} + {s:.1f} s" for u, s in cpu))
     print(f"best {best:.2f} s, median {median:.2f} s (target: under {TARGET:.0f} s)")
@@ -95,6 +98,11 @@ def _file_check(folder: Path) -> float:
     for i in range(300):
         os.close(os.open(check / f"f{i}", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
     return time.perf_counter() - start
+
+
+def _base_python() -> str:
+    """The interpreter behind this one (a virtual environment's Python is a link to it)."""
+    return os.path.realpath(getattr(sys, "_base_executable", sys.executable))
 
 
 def _command() -> tuple[list[str], str]:
