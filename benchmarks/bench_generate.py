@@ -5,7 +5,8 @@ this Python: quizgrad generate --roster ... --out ...) several times in fresh te
 folders and prints each wall-clock time, the best and the median, and the CPU time the
 command used (user, and system: forking the workers and creating the 3,001 files), and a
 machine check before and after: a fixed Python loop, since a shared machine's speed drifts;
-and a file check: how long the disk takes to create files right now.
+and a file check: how long the disk takes to create files right now; and which Python ran
+(builds of one Python version differ in speed).
 The target from the issue: under 5 s on a 2-core machine.
 
 Without the console script (quizgrad not installed in this environment) it runs
