@@ -14,19 +14,19 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .bank import Bank, Template, WireTemplate, templates_of
 from .discriminate import Profile, install
 from .errors import GradientError, OutputError, QuizgradError, UsageError
-from .formats.answer_files import answer_template
-from .formats.sheets import html_sheet, markdown_sheet
+from .formats.answer_files import answer_entry, answer_page
+from .formats.sheets import html_page, html_section, markdown_page, markdown_section
 from .gcpause import paused
 from .items import Item, draw, profile, wire_draw
 from .keyfile import KeyVariant
-from .keytext import KEY_SEPARATOR, KEY_TAIL, key_head, variant_json
+from .keytext import KEY_SEPARATOR, KEY_TAIL, item_text, key_head, variant_text
 from .rng import Stream
 from .roster import Student
 from .templates import CircuitTemplate, MatrixTemplate
@@ -91,32 +91,73 @@ def pick(banks: Sequence[Bank], ids: Sequence[str]) -> list[Template]:
 
 def draw_items(templates: Sequence[Template], seed: str, variant: str) -> tuple[Item, ...]:
     """The items of one variant, each from its own stream (seed, template id, variant id)."""
-    items = []
-    for template in templates:
-        stream = Stream(seed, template.id, variant)
-        try:
-            if isinstance(template, WireTemplate):
-                items.append(wire_draw(template, stream)[0])
-            else:
-                items.append(draw(template, stream))
-        except GradientError as exc:
-            raise GenerationError(f"{template.where}: {template.id}: variant {variant}: "
-                                  f"{exc}") from None
-    return tuple(items)
+    return tuple(draw_one(template, seed, variant) for template in templates)
+
+
+def draw_one(template: Template, seed: str, variant: str) -> Item:
+    """The item that ``template`` gives ``variant``: drawn from (seed, template id, variant id)."""
+    stream = Stream(seed, template.id, variant)
+    try:
+        if isinstance(template, WireTemplate):
+            return wire_draw(template, stream)[0]
+        return draw(template, stream)
+    except GradientError as exc:
+        raise GenerationError(f"{template.where}: {template.id}: variant {variant}: "
+                              f"{exc}") from None
+
+
+@dataclass
+class _Parts:
+    """One variant's items and their parts of each file, gathered template by template."""
+
+    items: list[Item] = field(default_factory=list)
+    markdown: list[str] = field(default_factory=list)
+    html: list[str] = field(default_factory=list)
+    entries: list[str] = field(default_factory=list)
+    key: list[str] = field(default_factory=list)
+
+    def add(self, item: Item, number: int) -> None:
+        """Item ``number`` of the variant, and its part of the sheets, answers and key."""
+        self.items.append(item)
+        self.markdown.append(markdown_section(item, number))
+        self.html.append(html_section(item, number))
+        self.entries.append(answer_entry(item, number))
+        self.key.append(item_text(item))
 
 
 def write_variant(templates: Sequence[Template], seed: str, title: str, spec: VariantSpec,
                   folder: Path) -> Written:
     """Draw one variant, write its sheets and blank answer file, return its key entry."""
-    items = draw_items(templates, seed, spec.id)
-    variant = KeyVariant(spec.id, spec.student, spec.name, items)
-    _write(folder / "sheets" / f"{spec.id}.md", markdown_sheet(variant, title))
-    _write(folder / "sheets" / f"{spec.id}.html", html_sheet(variant, title))
-    _write(folder / "answers" / f"{spec.id}.yaml", answer_template(variant, seed))
-    fields: dict[str, Any] = {"id": spec.id, "student": spec.student}
-    if spec.name:
-        fields["name"] = spec.name
-    return Written(variant_json(fields, items).encode("utf-8"), len(items), variant.max_points)
+    return write_variants(templates, seed, title, [spec], folder)[0]
+
+
+def write_variants(templates: Sequence[Template], seed: str, title: str,
+                   specs: Sequence[VariantSpec], folder: Path) -> list[Written]:
+    """:func:`write_variant` for each of ``specs``, made template by template.
+
+    Each template draws and lays out its item for every variant in turn, and each variant's
+    files are put together from its items' parts at the end. The files are the same as one
+    variant at a time would give; what changes is that one template's code and what it
+    remembers are used many times in a row: for a class, about a tenth less time
+    (docs/benchmarks.md).
+    """
+    parts = [_Parts() for _ in specs]
+    for number, template in enumerate(templates, start=1):
+        for spec, mine in zip(specs, parts, strict=True):
+            mine.add(draw_one(template, seed, spec.id), number)
+    written = []
+    for spec, mine in zip(specs, parts, strict=True):
+        variant = KeyVariant(spec.id, spec.student, spec.name, tuple(mine.items))
+        _write(folder / "sheets" / f"{spec.id}.md",
+               markdown_page(variant, title, mine.markdown))
+        _write(folder / "sheets" / f"{spec.id}.html", html_page(variant, title, mine.html))
+        _write(folder / "answers" / f"{spec.id}.yaml", answer_page(variant, mine.entries))
+        fields: dict[str, Any] = {"id": spec.id, "student": spec.student}
+        if spec.name:
+            fields["name"] = spec.name
+        written.append(Written(variant_text(fields, mine.key).encode("utf-8"),
+                               len(mine.items), variant.max_points))
+    return written
 
 
 SPILL = ".key-part-"  # a worker's key parts, in the staging folder until key.json is written
@@ -145,8 +186,7 @@ def _jobs(specs: list[VariantSpec]) -> list[Written]:
     assert _JOB is not None
     templates, seed, title, folder = _JOB
     done = []
-    for spec in specs:
-        written = write_variant(templates, seed, title, spec, folder)
+    for written in write_variants(templates, seed, title, specs, folder):
         if _SPILL is None:
             name = f"{SPILL}{os.getpid()}"
             _SPILL = (os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), name)
@@ -172,32 +212,48 @@ def _costliest_first(templates: Sequence[Template]) -> list[int]:
     return sorted(range(len(templates)), key=cost, reverse=True)
 
 
+LONGEST_RUN = 64  # variants made together by write_variants (more gains little; see runs)
+
+
+def runs(specs: Sequence[VariantSpec], workers: int) -> list[list[VariantSpec]]:
+    """The variants in runs for the workers: long runs first, shorter and shorter to the end.
+
+    The longer a run, the more variants each template serves in a row (see
+    :func:`write_variants`); the short ones at the end keep every worker busy to the last.
+    """
+    found: list[list[VariantSpec]] = []
+    at = 0
+    while at < len(specs):
+        size = max(1, min(LONGEST_RUN, (len(specs) - at) // (workers * 4)))
+        found.append(list(specs[at:at + size]))
+        at += size
+    return found
+
+
 def write_all(templates: Sequence[Template], seed: str, title: str,
               specs: Sequence[VariantSpec], folder: Path, workers: int | None = None
               ) -> Iterator[Written]:
     """Write every variant, on several processes when there are many; yields them in order.
 
     The workers first probe the templates between them (each once), then share out the
-    variants in small chunks, which keeps both busy to the end. A worker keeps its key
-    parts in a spill file and sends only where each lies, so the parent has little to do
-    but copy them into key.json in order.
+    variants in runs (see :func:`runs`). A worker keeps its key parts in a spill file and
+    sends only where each lies, so the parent has little to do but copy them into key.json
+    in order.
     """
     global _JOB
     workers = min(workers or os.cpu_count() or 1, 8)
     if workers < 2 or len(specs) < 40 or (
             "fork" not in multiprocessing.get_all_start_methods()):
-        for spec in specs:
-            yield write_variant(templates, seed, title, spec, folder)
+        for run in runs(specs, 1):
+            yield from write_variants(templates, seed, title, run, folder)
         return
     _JOB = (templates, seed, title, folder)
     spills: dict[str, int] = {}
-    size = max(1, min(4, len(specs) // (workers * 8)))
-    chunks = [list(specs[at:at + size]) for at in range(0, len(specs), size)]
     try:
         with Workers(workers) as pool:
             probed = pool.unordered(_probe, _costliest_first(templates))
             pool.each((_install, {index: shape for index, shape in probed if shape is not None}))
-            for chunk in pool.ordered(_jobs, chunks):
+            for chunk in pool.ordered(_jobs, runs(specs, workers)):
                 for written in chunk:
                     assert written.spilled is not None
                     name, offset, length = written.spilled

@@ -140,10 +140,13 @@ _encode = json.JSONEncoder(ensure_ascii=False).encode
 
 def variant_json(fields: dict[str, Any], items: Sequence[Item]) -> str:
     """One variant's part of key.json: its fields, then one item per line."""
-    lines = [json.dumps(fields, ensure_ascii=False)[:-1] + ', "items": [']
-    lines.append(",\n".join(item_text(item) for item in items))
-    lines.append("]}")
-    return "\n".join(lines)
+    return variant_text(fields, [item_text(item) for item in items])
+
+
+def variant_text(fields: dict[str, Any], texts: list[str]) -> str:
+    """:func:`variant_json` from its items' :func:`item_text`, in order."""
+    return "\n".join([json.dumps(fields, ensure_ascii=False)[:-1] + ', "items": [',
+                      ",\n".join(texts), "]}"])
 
 
 _TEXT: dict[tuple[object, ...], str] = {}

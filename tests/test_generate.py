@@ -304,6 +304,35 @@ def test_workers_write_exactly_what_one_process_writes(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["one", "two"]
 
 
+def test_template_by_template_writes_what_one_variant_at_a_time_writes(tmp_path):
+    from quizgrad.generate import write_variant, write_variants
+
+    templates = pick(load_banks([]), [])  # every kind of item
+    specs = anonymous(6)
+    together, alone = tmp_path / "together", tmp_path / "alone"
+    for folder in (together, alone):
+        (folder / "sheets").mkdir(parents=True)
+        (folder / "answers").mkdir()
+    run = write_variants(templates, "runs", "Set", specs, together)
+    each = [write_variant(templates, "runs", "Set", spec, alone) for spec in specs]
+    assert run == each
+    assert files(together) == files(alone)
+    assert len(files(alone)) == 3 * 6
+
+
+@pytest.mark.parametrize(("count", "workers"), [(1, 1), (7, 1), (45, 2), (1000, 2), (5000, 8)])
+def test_runs_cover_every_variant_in_order_longest_first(count, workers):
+    from quizgrad.generate import LONGEST_RUN, runs
+
+    specs = anonymous(count)
+    found = runs(specs, workers)
+    assert [spec for run in found for spec in run] == specs
+    sizes = [len(run) for run in found]
+    assert all(1 <= size <= LONGEST_RUN for size in sizes)
+    assert sizes == sorted(sizes, reverse=True)
+    assert sizes[-1] == 1  # the last runs are short, so no worker waits long for another
+
+
 def test_a_template_that_cannot_be_drawn_stops_the_workers_cleanly(write, tmp_path):
     bank = write("bad.yaml", UNDRAWABLE)
     banks = load_banks([bank])

@@ -29,16 +29,21 @@ def _key(text: str) -> str:
 
 def answer_template(variant: KeyVariant, seed: str) -> str:
     """The blank submission for one variant."""
+    return answer_page(variant, [answer_entry(item, number) for number, item
+                                 in enumerate(variant.items, start=1)])
+
+
+def answer_page(variant: KeyVariant, entries: list[str]) -> str:
+    """The blank submission around its items' entries (:func:`answer_entry`, in order)."""
     who = f" for {variant.student}" if variant.student else f" for variant {variant.id}"
     lines = [HEADER.format(who=who).rstrip("\n")]
     lines.append(f"student: {_key(variant.student or variant.id)}")
     lines.append("answers:")
-    lines += [_entry_of(item, number) for number, item in enumerate(variant.items, start=1)]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + entries) + "\n"
 
 
-def _entry_of(item: Item, number: int) -> str:
-    """The lines of one item: what they depend on, handed to the remembered :func:`_entry`."""
+def answer_entry(item: Item, number: int) -> str:
+    """The lines of item ``number`` (made by the remembered :func:`_entry` from what they show)."""
     detail: tuple[object, ...] = ()
     if isinstance(item, (WireItem, CircuitItem)):
         kind, detail = "wires", item.ask

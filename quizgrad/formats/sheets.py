@@ -41,12 +41,26 @@ def _who(variant: KeyVariant) -> str:
 
 def markdown_sheet(variant: KeyVariant, title: str) -> str:
     """The student's sheet as Markdown."""
+    return markdown_page(variant, title, [markdown_section(item, number) for number, item
+                                          in enumerate(variant.items, start=1)])
+
+
+def markdown_page(variant: KeyVariant, title: str, sections: list[str]) -> str:
+    """The Markdown sheet around its items' sections (:func:`markdown_section`, in order)."""
     lines = [f"# {title}", "", f"**{_who(variant)}** · {len(variant.items)} items · "
              f"{_points(variant.max_points)}", "",
              "Write your answers in the answer file you were given (see its comments).", ""]
-    lines += [_cached(_MD, item, number, _markdown_section)
-              for number, item in enumerate(variant.items, start=1)]
-    return "\n".join(lines).rstrip() + "\n"
+    return "\n".join(lines + sections).rstrip() + "\n"
+
+
+def markdown_section(item: Item, number: int) -> str:
+    """Item ``number`` of a Markdown sheet."""
+    return _cached(_MD, item, number, _markdown_section)
+
+
+def html_section(item: Item, number: int) -> str:
+    """Item ``number`` of an HTML sheet."""
+    return _cached(_HTML, item, number, _html_section)
 
 
 _MD: dict[tuple[object, ...], str] = {}
@@ -321,8 +335,12 @@ def _answers_html(item: Item) -> str:
 
 def html_sheet(variant: KeyVariant, title: str) -> str:
     """The student's sheet as one self-contained HTML page."""
-    items = [_cached(_HTML, item, number, _html_section)
-             for number, item in enumerate(variant.items, start=1)]
+    return html_page(variant, title, [html_section(item, number) for number, item
+                                      in enumerate(variant.items, start=1)])
+
+
+def html_page(variant: KeyVariant, title: str, sections: list[str]) -> str:
+    """The HTML sheet around its items' sections (:func:`html_section`, in order)."""
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -330,7 +348,7 @@ def html_sheet(variant: KeyVariant, title: str) -> str:
         f"<style>{CSS}</style></head><body>"
         f'<header><h1>{escape(title)}</h1><p class="who">{escape(_who(variant))} \u00b7 '
         f"{len(variant.items)} items \u00b7 {_points(variant.max_points)}</p></header>"
-        f'<main>{"".join(items)}</main>'
+        f'<main>{"".join(sections)}</main>'
         "<footer>Write your answers in the answer file you were given. Gradients ride below "
         "the wires (red), values above them; the upstream gradient arrives from the right."
         "</footer></body></html>\n")
