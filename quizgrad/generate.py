@@ -213,7 +213,7 @@ def _costliest_first(templates: Sequence[Template]) -> list[int]:
     return sorted(range(len(templates)), key=cost, reverse=True)
 
 
-LONGEST_RUN = 64  # variants made together by write_variants (more gains little; see runs)
+LONGEST_RUN = 64  # variants made together by write_variants (128 took as long: docs/benchmarks.md)
 
 
 def runs(specs: Sequence[VariantSpec], workers: int) -> list[list[VariantSpec]]:

@@ -305,7 +305,11 @@ def test_workers_write_exactly_what_one_process_writes(tmp_path):
 
 
 def test_template_by_template_writes_what_one_variant_at_a_time_writes(tmp_path):
-    from quizgrad.generate import write_variant, write_variants
+    from quizgrad.formats.answer_files import answer_template
+    from quizgrad.formats.sheets import html_sheet, markdown_sheet
+    from quizgrad.generate import draw_items, write_variant, write_variants
+    from quizgrad.keyfile import KeyVariant
+    from quizgrad.keytext import variant_json
 
     templates = pick(load_banks([]), [])  # every kind of item
     specs = anonymous(6)
@@ -318,6 +322,15 @@ def test_template_by_template_writes_what_one_variant_at_a_time_writes(tmp_path)
     assert run == each
     assert files(together) == files(alone)
     assert len(files(alone)) == 3 * 6
+    written_files = files(together)
+    for spec, written in zip(specs, run, strict=True):  # and the one-variant functions agree
+        variant = KeyVariant(spec.id, None, "", draw_items(templates, "runs", spec.id))
+        assert written_files[f"sheets/{spec.id}.md"] == markdown_sheet(variant, "Set").encode()
+        assert written_files[f"sheets/{spec.id}.html"] == html_sheet(variant, "Set").encode()
+        assert written_files[f"answers/{spec.id}.yaml"] == answer_template(
+            variant, "runs").encode()
+        assert written.key == variant_json({"id": spec.id, "student": None},
+                                           variant.items).encode()
 
 
 @pytest.mark.parametrize(("count", "workers"), [(1, 1), (7, 1), (45, 2), (1000, 2), (5000, 8)])
