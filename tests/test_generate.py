@@ -327,8 +327,7 @@ def test_template_by_template_writes_what_one_variant_at_a_time_writes(tmp_path)
         variant = KeyVariant(spec.id, None, "", draw_items(templates, "runs", spec.id))
         assert written_files[f"sheets/{spec.id}.md"] == markdown_sheet(variant, "Set").encode()
         assert written_files[f"sheets/{spec.id}.html"] == html_sheet(variant, "Set").encode()
-        assert written_files[f"answers/{spec.id}.yaml"] == answer_template(
-            variant, "runs").encode()
+        assert written_files[f"answers/{spec.id}.yaml"] == answer_template(variant).encode()
         assert written.key == variant_json({"id": spec.id, "student": None},
                                            variant.items).encode()
 

@@ -27,7 +27,7 @@ def _key(text: str) -> str:
         else json.dumps(text)
 
 
-def answer_template(variant: KeyVariant, seed: str) -> str:
+def answer_template(variant: KeyVariant) -> str:
     """The blank submission for one variant."""
     return answer_page(variant, [answer_entry(item, number) for number, item
                                  in enumerate(variant.items, start=1)])
