@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from .circuit_items import CircuitItem
 from .feedback import circuit_solution, part_feedback, solution, wire_solution
-from .generate import anonymous, draw_items
+from .generate import anonymous, draw_one
 from .items import ChoiceItem, Item, LocalItem, TrueFalseItem, WireItem
 from .judge import WRONG, Part
 from .matrix import describe
@@ -105,7 +105,7 @@ def export_questions(templates: Sequence[Template], seed: str, variants: int) ->
             skipped[template.id] = SKIP_LOCAL
             continue
         for spec in specs:
-            (item,) = draw_items([template], seed, spec.id)
+            item = draw_one(template, seed, spec.id)
             questions.extend(_questions(item, f"{template.bank}/{template.id}", spec.id))
     return Export(tuple(questions), tuple(skipped.items()), seed, variants)
 

@@ -171,7 +171,7 @@ def _probe(index: int) -> tuple[int, Profile | None]:
     """Probe one template and draw it once: one that cannot be drawn fails before any variant."""
     assert _JOB is not None
     templates, seed, _, _ = _JOB
-    draw_items([templates[index]], seed, "warm-up")
+    draw_one(templates[index], seed, "warm-up")
     return index, profile(templates[index])
 
 
