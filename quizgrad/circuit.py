@@ -27,6 +27,7 @@ from .errors import ExprError, GradientError
 from .memo import by_identity
 from .mistakes import BY_ID, G, formulas
 from .nodes import FUNCTIONS
+from .regimes import Classifier, Regime, classifier
 
 _ASSIGN = re.compile(r"^\s*([A-Za-z][A-Za-z0-9_]*)\s*=(?!=)\s*(.+?)\s*$", re.S)
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -246,6 +247,7 @@ class CircuitPoint:
     locals: dict[str, list[Number]]  # each step's local gradients, in its inputs' order
     faults: tuple[Fault, ...]
     at_kink: bool
+    regime: Regime = ()  # the side of every kink, step by step (see quizgrad.regimes)
 
     @property
     def output(self) -> Number:
@@ -280,14 +282,12 @@ Group = tuple[str, frozenset[int], tuple[tuple[int, str, tuple[int, ...]], ...]]
 
 
 @functools.lru_cache(maxsize=2048)
-def _programs(node: Node) -> tuple[Program, Program, Program | None, tuple[Group, ...]]:
-    """Per node: exact (value, locals), fast (every mistake prediction), kinks (or None).
+def _programs(node: Node) -> tuple[Program, Program, Classifier | None, tuple[Group, ...]]:
+    """Per node: exact (value, locals), fast (every mistake prediction), its kinks (or None).
 
     The groups say where each mistake's predictions sit among the fast program's outputs:
     (mistake, its blind spots, ((input position, wire, output indices), ...)).
     """
-    from .nodes import kink_arguments
-
     exact = Program([node.expr, *(node.local(w) for w in node.inputs)], exact=True)
     found = formulas(node, node.inputs)
     exprs: list[sp.Expr] = []
@@ -300,9 +300,7 @@ def _programs(node: Node) -> tuple[Program, Program, Program | None, tuple[Group
     groups = tuple((mistake, BY_ID[mistake].blind_at,
                     tuple((node.inputs.index(w), w, tuple(ix)) for w, ix in wires.items()))
                    for mistake, wires in where.items())
-    kinks = kink_arguments(node.expr)
-    return (exact, Program(exprs, exact=False),
-            Program(kinks, exact=False) if kinks else None, groups)
+    return exact, Program(exprs, exact=False), classifier(node.expr), groups
 
 
 def evaluate(circuit: Circuit, inputs: Mapping[str, Fraction], upstream: Fraction,
@@ -310,6 +308,7 @@ def evaluate(circuit: Circuit, inputs: Mapping[str, Fraction], upstream: Fractio
     """Forward and backward pass; GradientError when a value or gradient does not exist."""
     values: dict[str, Number] = dict(inputs)
     locals_: dict[str, list[Number]] = {}
+    regime: list[int] = []
     at_kink = False
     for step in circuit.steps:
         exact, _, kinks, _ = _programs(step.node)
@@ -322,12 +321,13 @@ def evaluate(circuit: Circuit, inputs: Mapping[str, Fraction], upstream: Fractio
         values[step.name] = out[0]  # type: ignore[assignment]
         locals_[step.name] = out[1:]  # type: ignore[assignment]
         if kinks is not None:
-            at = kinks.run({n: float(v) for n, v in env.items()})
-            at_kink = at_kink or any(k is FAILED or abs(k) < 1e-12 for k in at)  # type: ignore[arg-type]
+            branches = kinks.regime({n: float(v) for n, v in env.items()})
+            regime.extend(branches)
+            at_kink = at_kink or kinks.at_kink(branches)
     gradients = _gradients(circuit, locals_, upstream)
     faults = tuple(_faults(circuit, values, locals_, gradients, upstream)) if diagnose else ()
     return CircuitPoint(circuit, dict(inputs), upstream, values, gradients, locals_, faults,
-                        at_kink)
+                        at_kink, tuple(regime))
 
 
 @functools.lru_cache(maxsize=4096)

@@ -22,8 +22,9 @@ from .engine import Node
 from .errors import GradientError
 from .expr import to_text
 from .mistakes import BY_ID, G, formulas
-from .nodes import kink_arguments, sigmoid, softplus
+from .nodes import sigmoid, softplus
 from .numeric import NumericError, fmt
+from .regimes import Classifier, Regime, classifier
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class Point:
     at_kink: bool
     values: tuple[Number | object, ...]
     plan: Plan
+    regime: Regime = ()  # which side of each kink the point lies on (see quizgrad.regimes)
 
     @functools.cached_property
     def key(self) -> tuple[object, ...]:
@@ -95,7 +97,12 @@ class Plan:
     wires: tuple[str, ...]
     local: dict[str, sp.Expr]
     predictions: dict[str, tuple[PredictionPlan, ...]]
-    kinks: tuple[sp.Expr, ...]
+    classifier: Classifier | None  # the node's kinks, if it has any
+
+    @property
+    def kinks(self) -> tuple[sp.Expr, ...]:
+        """The formulas the regime is read from (computed beside the main ones)."""
+        return self.classifier.args if self.classifier else ()
 
     @functools.cached_property
     def gradient(self) -> dict[str, sp.Expr]:
@@ -187,12 +194,14 @@ class Plan:
         n = len(self.wires)
         main = self._exact.run(env) if exact else values[: 1 + 2 * n]
         self._require(main, inputs)
-        kinks = values[1 + 2 * n: 1 + 2 * n + len(self.kinks)]
-        at_kink = any(k is FAILED or abs(k) < 1e-12 for k in kinks)  # type: ignore[arg-type]
+        regime: Regime = ()
+        if self.classifier is not None:
+            regime = self.classifier.classify(values[1 + 2 * n: 1 + 2 * n + len(self.kinks)])
         return Point(dict(inputs), upstream, main[0],  # type: ignore[arg-type]
                      dict(zip(self.wires, main[1: 1 + n], strict=True)),  # type: ignore[arg-type]
                      dict(zip(self.wires, main[1 + n: 1 + 2 * n], strict=True)),  # type: ignore[arg-type]
-                     at_kink, tuple(values[1 + 2 * n + len(self.kinks):]), self)
+                     self.classifier is not None and self.classifier.at_kink(regime), tuple(values[1 + 2 * n + len(self.kinks):]),
+                     self, regime)
 
     def exact_point(self, point: Point) -> Point:
         """``point`` with its forward value and gradients recomputed exactly (remembered)."""
@@ -212,7 +221,7 @@ class Plan:
         return Point(point.inputs, point.upstream, main[0],  # type: ignore[arg-type]
                      dict(zip(self.wires, main[1: 1 + n], strict=True)),  # type: ignore[arg-type]
                      dict(zip(self.wires, main[1 + n:], strict=True)),  # type: ignore[arg-type]
-                     point.at_kink, point.values, self)
+                     point.at_kink, point.values, self, point.regime)
 
     def _require(self, main: list[Number | object], inputs: dict[str, Fraction]) -> None:
         if all(v is not FAILED for v in main):
@@ -271,7 +280,7 @@ def plan_for(node: Node, wires: tuple[str, ...] | None = None) -> Plan:
         for w in wires
     }
     return Plan(node, wires, {w: node.local(w) for w in wires}, predictions,
-                tuple(kink_arguments(node.expr)))
+                classifier(node.expr))
 
 
 def blind(mistake: str, local: Number) -> bool:
