@@ -16,13 +16,15 @@ from .compiled import Number, exact_text
 from .discriminate import (
     Assessment,
     Judged,
+    Kinks,
     Profile,
     Values,
     assess_faults,
     few,
+    outside,
     probe,
     profiled,
-    search,
+    search_regimes,
 )
 from .drawing import Layout, circuit_layout
 from .errors import GradientError
@@ -31,6 +33,7 @@ from .memo import remembered
 from .mistakes import G
 from .numeric import Tolerance, fmt
 from .plan import point_key
+from .regimes import Regime, classifier
 from .rng import Stream
 from .templates import CircuitTemplate, fill
 
@@ -133,6 +136,8 @@ def _judge(template: CircuitTemplate, inputs: dict[str, Fraction], upstream: Fra
         return str(exc)
     if point.at_kink and not template.allow_kinks:
         return "every draw sat on a kink (a non-differentiable point)"
+    if outside(shape, point.regime):
+        return "no draw fell in the regime being drawn"
     structural = shape.always_right if shape else None
     # Circuits have dozens of single faults and accept the pair count of any probe (see
     # profile_of), so a search only needs to rule out faults that give the right answer.
@@ -157,7 +162,26 @@ def _probe(template: CircuitTemplate) -> Profile:
                 Fraction(stream.choice([-3, -2, 2, 3])))
 
     return probe(lambda v, _: _judged(template, v, None), own, generic, template.randomized,
-                 pair_quantile=1.0)
+                 pair_quantile=1.0, kinks=circuit_kinks(template.circuit, template.ask))
+
+
+def circuit_kinks(circuit: Circuit, ask: tuple[str, ...]) -> Kinks[CircuitPoint] | None:
+    """How a circuit's points tell regimes (None when no node has a kink)."""
+    steps = [(step, found) for step in circuit.steps
+             if (found := classifier(step.node.expr)) is not None]
+    if not steps:
+        return None
+
+    def label(regime: Regime) -> str:
+        words, at = [], 0
+        for step, found in steps:
+            part = regime[at:at + len(found.sites)]
+            at += len(found.sites)
+            words.append(f"{step.name} = {found.describe(part)}")
+        return "; ".join(words)
+
+    return Kinks(lambda point: point.regime, label,
+                 lambda point: all(point.gradients[n] == 0 for n in ask))
 
 
 def circuit_draw(template: CircuitTemplate, stream: Stream, attempts: int = 100
@@ -168,8 +192,9 @@ def circuit_draw(template: CircuitTemplate, stream: Stream, attempts: int = 100
         return ({n: spec.draw(stream) for n, spec in template.inputs},
                 template.upstream.draw(stream))
 
-    point, tries = search(draw, lambda v, shape: _judged(template, v, shape),
-                          profile_of(template), attempts if template.randomized else 1)
+    point, tries = search_regimes(draw, lambda v, shape: _judged(template, v, shape),
+                                  profile_of(template), attempts if template.randomized else 1,
+                                  stream)
     if not few(template.draws):
         return circuit_item(template, point), tries
     return remembered(_ITEMS, (template, point_key(point.inputs, point.upstream)),

@@ -11,27 +11,42 @@ right answer by definition where df/dx is 0 or 1 (passing g through a wire whose
 gradient is 1), an exact 0 predicted where the right answer is an exact 0 (a closed ReLU
 gate), and — found by probing the template's own draws — mistakes or pairs that coincide on
 every draw (on an exp node, g * f *is* the right answer).
+
+A node with a kink is judged regime by regime (see :mod:`quizgrad.regimes`): where a ReLU
+is open its derivative is 1, so forgetting it (forgot-outer) gives the right answer on
+every such draw. That is the regime's nature, not the draw's fault: it is found by probing
+draws of that regime and excused there, while the closed regime, where the same mistake
+shows, still holds draws to it. Each variant first picks a regime (a regime in which every
+asked gradient is 0 half as often as one in which some are not, so that guessing 0 does
+not pay), then draws within it.
 """
 
 from __future__ import annotations
 
 import functools
+import math
+from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from .compiled import FAILED
 from .errors import GradientError
 from .memo import remembered
 from .numeric import Tolerance
 from .plan import Point
+from .regimes import Regime
+from .rng import Stream
 
 T = TypeVar("T")
 Coincidence = tuple[str, str]  # (wire, mistake)
 Pair = tuple[str, str, str]  # (wire, mistake, mistake)
 PROBES = 32
 FEW_DRAWS = 5_000
+REGIME_PROBES = 12  # a template with kinks probes up to 12 times as many draws ...
+MOST_TRIES = 2_000  # ... and a search within a rare regime tries at most this many
+LIVE, DEAD = 2, 1  # a regime's weight in the class: DEAD when every asked gradient is 0
 
 
 _PROFILES: dict[object, Profile] = {}
@@ -77,11 +92,17 @@ class Profile:
     probes: int
     by_definition: frozenset[Coincidence] = frozenset()
     fewest_pairs: int = 0  # the fewest seen on any probe
+    regime: Regime | None = None  # the regime draws are held to (None: any)
+    regimes: tuple[Side, ...] = ()  # for a template with kinks: each regime its draws reach
 
     @property
     def unrevealable(self) -> frozenset[Coincidence]:
         """Coincidences that are the node's nature, beyond the by-definition ones."""
         return self.always_right - self.by_definition
+
+    def within(self, regime: Regime) -> Profile:
+        """The profile draws of ``regime`` are held to (this one when it has no regimes)."""
+        return next((side.profile for side in self.regimes if side.key == regime), self)
 
     def score(self, assessment: Assessment) -> tuple[int, int]:
         """(avoidable coincidences with the right answer, avoidable coinciding pairs)."""
@@ -167,6 +188,27 @@ def profile(assessments: list[Assessment], generic: list[Assessment],
                    usable[0] if usable else 0)
 
 
+@dataclass(frozen=True)
+class Side:
+    """One regime of a template with kinks: its profile, how often draws land in it, its weight.
+
+    ``weight`` is LIVE or DEAD (every asked gradient 0 there), or 0 when no probe draw of
+    the regime was discriminating; ``blocking`` then says what coincided on every one.
+    """
+
+    key: Regime
+    label: str
+    profile: Profile
+    share: float  # of the template's own probe draws
+    weight: int
+    blocking: frozenset[Coincidence] = frozenset()
+
+
+def outside(shape: Profile | None, regime: Regime) -> bool:
+    """Whether a point of ``regime`` lies outside the regime ``shape`` holds draws to."""
+    return shape is not None and shape.regime is not None and regime != shape.regime
+
+
 Values = tuple[dict[str, Fraction], Fraction]
 Judged = tuple[T, Assessment] | str  # the point and its assessment, or why it is unusable
 
@@ -196,23 +238,104 @@ def search(draw: Callable[[], Values], judge: Callable[[Values, Profile], Judged
     raise GradientError(f"no discriminating draw in {tries} attempts: {problem}")
 
 
-def probe(judge: Callable[[Values, Profile | None], Judged[T]], own: Callable[[], Values],
-          generic: Callable[[], Values], randomized: bool, pair_quantile: float = 0.0
-          ) -> Profile:
-    """A template's profile from probe draws: its own (when randomized) and generic ones."""
+def search_regimes(draw: Callable[[], Values], judge: Callable[[Values, Profile], Judged[T]],
+                   shape: Profile, tries: int, stream: Stream) -> tuple[T, int]:
+    """Pick a regime by weight from ``stream``, then :func:`search` within it.
 
-    def probes(draw: Callable[[], Values]) -> list[Assessment]:
-        found: list[Assessment] = []
-        for _ in range(PROBES * 3):
-            if len(found) == PROBES:
+    A template without kinks (or drawn once) is searched as a whole. Should the picked
+    regime yield no discriminating draw, the others are tried in turn, the likeliest first.
+    """
+    sides = [side for side in shape.regimes if side.weight]
+    if tries == 1 or not sides:
+        return search(draw, judge, shape, tries)
+    picked = _weighted(sides, stream.below(sum(side.weight for side in sides)))
+    order = [picked, *sorted((s for s in sides if s is not picked), key=lambda s: -s.share)]
+    spent, problem = 0, GradientError("no regime was tried")
+    for side in order:
+        budget = min(MOST_TRIES, math.ceil(tries / max(side.share, 1e-9)))
+        try:
+            point, used = search(draw, judge, side.profile, budget)
+            return point, spent + used
+        except GradientError as exc:
+            spent, problem = spent + budget, exc
+    raise problem
+
+
+def _weighted(sides: list[Side], ticket: int) -> Side:
+    """The side that ``ticket`` (below the total weight) falls on."""
+    for side in sides:
+        ticket -= side.weight
+        if ticket < 0:
+            return side
+    raise ValueError("the ticket is beyond the total weight")  # pragma: no cover
+
+
+def probe(judge: Callable[[Values, Profile | None], Judged[T]], own: Callable[[], Values],
+          generic: Callable[[], Values], randomized: bool, pair_quantile: float = 0.0,
+          kinks: Kinks[T] | None = None) -> Profile:
+    """A template's profile from probe draws: its own (when randomized) and generic ones.
+
+    With ``kinks`` (a template whose node has any), the draws are also grouped by regime
+    and each regime the template's own draws reach gets a profile of its own.
+    """
+    many = kinks is not None and randomized
+
+    def probes(draw: Callable[[], Values]) -> list[tuple[T, Assessment]]:
+        found: list[tuple[T, Assessment]] = []
+        seen: dict[Regime, int] = defaultdict(int)
+        for _ in range(PROBES * 3 * (REGIME_PROBES if many else 1)):
+            if len(found) >= PROBES and (not many or min(seen.values()) >= PROBES):
                 break
             judged = judge(draw(), None)
             if not isinstance(judged, str):
-                found.append(judged[1])
+                found.append(judged)
+                if many:
+                    seen[kinks.regime(judged[0])] += 1  # type: ignore[union-attr]
         return found
 
     mine = probes(own) if randomized else []
-    return profile(mine or probes(generic), probes(generic), pair_quantile)
+    generic_draws = probes(generic)
+    general = [a for _, a in generic_draws]
+    whole = profile([a for _, a in mine] or general, general, pair_quantile)
+    if not many or not mine:
+        return whole
+    assert kinks is not None
+    return replace(whole, regimes=_sides(mine, generic_draws, pair_quantile, kinks))
+
+
+@dataclass(frozen=True)
+class Kinks(Generic[T]):
+    """How a family of points tells regimes: a point's regime, its words, its gradients' zeros."""
+
+    regime: Callable[[T], Regime]
+    label: Callable[[Regime], str]
+    zero: Callable[[T], bool]  # whether every asked gradient is 0 at the point
+
+
+def _sides(mine: list[tuple[T, Assessment]], generic: list[tuple[T, Assessment]],
+           pair_quantile: float, kinks: Kinks[T]) -> tuple[Side, ...]:
+    """One :class:`Side` per regime the template's own draws reach, in regime order."""
+    own: dict[Regime, list[tuple[T, Assessment]]] = defaultdict(list)
+    others: dict[Regime, list[Assessment]] = defaultdict(list)
+    for point, assessment in mine:
+        own[kinks.regime(point)].append((point, assessment))
+    for point, assessment in generic:
+        others[kinks.regime(point)].append(assessment)
+    sides = []
+    for key in sorted(own):
+        draws = [a for _, a in own[key]]
+        shape = replace(profile(draws, others[key], pair_quantile), regime=key)
+        usable = [a for a in draws if shape.score(a)[0] == 0]
+        blocking: frozenset[Coincidence] = frozenset()
+        if usable:
+            weight = DEAD if all(kinks.zero(p) for p, _ in own[key]) else LIVE
+        else:
+            weight = 0
+            blocking = functools.reduce(frozenset.intersection,
+                                        (a.right - shape.always_right for a in draws))
+        sides.append(Side(key, kinks.label(key), shape, len(draws) / len(mine), weight,
+                          blocking))
+    return tuple(sides)
 
 
 def assess_faults(correct: dict[str, float], predictions: dict[str, list[tuple[str, float]]],

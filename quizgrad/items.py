@@ -23,7 +23,18 @@ from .bank import (
     fill,
 )
 from .compiled import FAILED, Number
-from .discriminate import Judged, Profile, Values, assess, few, probe, profiled, search
+from .discriminate import (
+    Judged,
+    Kinks,
+    Profile,
+    Values,
+    assess,
+    few,
+    outside,
+    probe,
+    profiled,
+    search_regimes,
+)
 from .engine import Node
 from .errors import GradientError
 from .memo import remembered
@@ -240,8 +251,9 @@ def wire_draw(template: WireTemplate, stream: Stream, attempts: int = 100
         return ({n: spec.draw(stream) for n, spec in template.inputs},
                 template.upstream.draw(stream))
 
-    point, tries = search(draw, lambda v, shape: _judged(template, plan, v, shape),
-                          profile_of(template), attempts if template.randomized else 1)
+    point, tries = search_regimes(draw, lambda v, shape: _judged(template, plan, v, shape),
+                                  profile_of(template), attempts if template.randomized else 1,
+                                  stream)
     return _exact_item(template, plan, point), tries
 
 
@@ -254,6 +266,8 @@ def _judged(template: WireTemplate, plan: Plan, values: Values,
         return str(exc)
     if point.at_kink and not template.allow_kinks:
         return "every draw sat on a kink (a non-differentiable point)"
+    if outside(shape, point.regime):
+        return "no draw fell in the regime being drawn"
     structural = shape.always_right if shape else None
     assessment = point.remember(
         (template.ask, template.tolerance, id(shape)),
@@ -284,8 +298,13 @@ def _probe(template: WireTemplate) -> Profile:
         return ({n: Fraction(stream.integer(-30, 30), 10) for n, _ in template.inputs},
                 Fraction(stream.choice([-3, -2, 2, 3])))
 
+    kinks = None
+    if plan.classifier is not None:
+        ask = template.ask
+        kinks = Kinks(lambda point: point.regime, plan.classifier.describe,
+                      lambda point: all(point.gradient[w] == 0 for w in ask))
     return probe(lambda v, _: _judged(template, plan, v, None), own, generic,
-                 template.randomized)
+                 template.randomized, kinks=kinks)
 
 
 def profile_of(template: WireTemplate) -> Profile:

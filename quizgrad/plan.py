@@ -195,13 +195,14 @@ class Plan:
         main = self._exact.run(env) if exact else values[: 1 + 2 * n]
         self._require(main, inputs)
         regime: Regime = ()
+        at_kink = False
         if self.classifier is not None:
             regime = self.classifier.classify(values[1 + 2 * n: 1 + 2 * n + len(self.kinks)])
+            at_kink = self.classifier.at_kink(regime)
         return Point(dict(inputs), upstream, main[0],  # type: ignore[arg-type]
                      dict(zip(self.wires, main[1: 1 + n], strict=True)),  # type: ignore[arg-type]
                      dict(zip(self.wires, main[1 + n: 1 + 2 * n], strict=True)),  # type: ignore[arg-type]
-                     self.classifier is not None and self.classifier.at_kink(regime), tuple(values[1 + 2 * n + len(self.kinks):]),
-                     self, regime)
+                     at_kink, tuple(values[1 + 2 * n + len(self.kinks):]), self, regime)
 
     def exact_point(self, point: Point) -> Point:
         """``point`` with its forward value and gradients recomputed exactly (remembered)."""
