@@ -80,7 +80,7 @@ class Workers:
     def each(self, call: Call) -> None:
         """Run ``call`` once in every worker (to hand each the same state)."""
         for conn in self._conns:
-            conn.send(call)
+            self._send(conn, call)
         for conn in self._conns:
             self._receive(conn)
 
@@ -110,7 +110,7 @@ class Workers:
         def feed(conn: Connection) -> None:
             while waiting and len(queued[conn]) < ahead:
                 index, call = waiting.popleft()
-                conn.send(call)
+                self._send(conn, call)
                 queued[conn].append(index)
 
         for conn in self._conns:
@@ -123,20 +123,30 @@ class Workers:
                 feed(conn)
                 yield index, result
 
+    def _send(self, conn: Connection, call: Call) -> None:
+        try:
+            conn.send(call)
+        except OSError:  # the worker died before it could take the call (a broken pipe)
+            raise self._stopped(conn) from None
+
     def _receive(self, conn: Connection) -> Any:
         try:
             ok, value = conn.recv()
         except (EOFError, OSError):
-            process = self._processes[self._conns.index(conn)]
-            process.join(1)
-            code = process.exitcode
-            how = f"killed by signal {-code}" if code is not None and code < 0 else (
-                f"exit status {code}")
-            raise WorkerError(f"a worker process stopped unexpectedly ({how}); nothing was "
-                              "written") from None
+            raise self._stopped(conn) from None
         if not ok:
             raise value
         return value
+
+    def _stopped(self, conn: Connection) -> WorkerError:
+        """The error for a worker that is gone: how it ended."""
+        process = self._processes[self._conns.index(conn)]
+        process.join(1)
+        code = process.exitcode
+        how = f"killed by signal {-code}" if code is not None and code < 0 else (
+            f"exit status {code}")
+        return WorkerError(f"a worker process stopped unexpectedly ({how}); nothing was "
+                           "written")
 
     def stop(self, kill: bool = False) -> None:
         """Ask each worker to finish (or, with ``kill``, end them at once) and wait for it."""

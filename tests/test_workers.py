@@ -103,3 +103,11 @@ def test_a_worker_killed_by_a_signal_says_so():
 def test_an_answer_that_cannot_be_sent_back_is_an_error_not_a_hang():
     with pytest.raises(WorkerError, match="could not be sent back"), Workers(2) as pool:
         list(pool.unordered(_unpicklable, range(3)))
+
+
+def test_a_worker_gone_before_it_is_sent_a_call_is_a_clear_error():
+    pool = Workers(1)
+    pool._processes[0].kill()
+    pool._processes[0].join()
+    with pytest.raises(WorkerError, match=r"\(killed by signal 9\); nothing was written"), pool:
+        list(pool.ordered(_square, range(4)))
