@@ -5,6 +5,9 @@ sympy's differentiation: the node function itself is evaluated at x +- h with h 
 60 significant digits (mpmath, through sympy's evalf). Randomized templates are sampled
 several times; each draw must be discriminating (see :mod:`quizgrad.discriminate`), and the
 sample answers a template lists under ``tests`` must get the verdicts and mistakes it expects.
+Then every template that draws numbers is drawn as a class would be (see
+:mod:`quizgrad.coverage`): variants that collapse onto few answers, or that miss a regime of
+a kink, are problems too.
 """
 
 from __future__ import annotations
@@ -28,17 +31,19 @@ from .bank import (
     load_bank,
 )
 from .circuit import composed, symbols
-from .circuit_items import CircuitItem, circuit_draw
+from .circuit_items import CircuitItem
 from .compiled import compile_formula, run
+from .coverage import VARIANTS, Coverage, coverage
 from .engine import Node, kinks
 from .errors import BankError, ExprError, GradientError, Problem
 from .expr import parse
-from .items import Item, WireItem, draw, profile, wire_draw
+from .items import Item, WireItem, draw, drawn, profile
 from .judge import judge
 from .matrix import entry_name, indices, parse_matrix
-from .matrix_items import MatrixItem, matrix_draw
+from .matrix_items import MatrixItem
 from .numeric import NumericError, to_float
 from .rng import Stream
+from .templates import GradientTemplate
 
 STEP = sp.Rational(1, 10**20)
 DIGITS = 60
@@ -58,6 +63,10 @@ class BankSummary:
     draws: int = 0
     problems: list[Problem] = field(default_factory=list)
     notes: list[Problem] = field(default_factory=list)
+    coverage: list[Coverage] = field(default_factory=list)
+
+
+ZERO_SCORE = 0.05  # guessing 0 on every wire should score no more than this
 
 
 @dataclass
@@ -67,6 +76,23 @@ class CheckReport:
     banks: list[BankSummary]
     problems: list[Problem]
     worst_error: float = 0.0
+    variants: int = VARIANTS
+
+    @property
+    def coverage(self) -> list[Coverage]:
+        """What each template's variants cover, bank after bank."""
+        return [c for bank in self.banks for c in bank.coverage]
+
+    @property
+    def zero_score(self) -> float:
+        """The share of every gradient point that answering 0 on every wire would score."""
+        total = sum(c.max_points for c in self.coverage)
+        return sum(c.zero_points for c in self.coverage) / total if total else 0.0
+
+    @property
+    def guessable(self) -> bool:
+        """Whether answering 0 everywhere would score more than ZERO_SCORE of the points."""
+        return self.zero_score > ZERO_SCORE
 
     @property
     def ok(self) -> bool:
@@ -100,8 +126,13 @@ def relative_error(exact: sp.Expr | float, approx: sp.Expr) -> float:
     return float(abs(value - approx) / max(abs(value), sp.Float("1e-30")))
 
 
-def check_banks(paths: Iterable[Path | str] = (), samples: int = 6) -> CheckReport:
-    """Check every bank file named (the bundled ones by default)."""
+def check_banks(paths: Iterable[Path | str] = (), samples: int = 6, variants: int = VARIANTS
+                ) -> CheckReport:
+    """Check every bank file named (the bundled ones by default).
+
+    ``variants`` is how many variants of each template are drawn to measure what they
+    cover (0: not measured).
+    """
     summaries: list[BankSummary] = []
     banks: list[Bank] = []
     worst = 0.0
@@ -119,9 +150,19 @@ def check_banks(paths: Iterable[Path | str] = (), samples: int = 6) -> CheckRepo
         summary.file, summary.name, summary.templates = bank.file, bank.name, len(bank.templates)
         for template in bank.templates:
             worst = max(worst, _check_template(template, summary, samples))
+            if variants and isinstance(template, (GradientTemplate, MatrixTemplate)):
+                _check_coverage(template, summary, variants)
     for dupe in duplicate_ids(banks):
         next(s for s in summaries if s.file == dupe.file).problems.append(dupe)
-    return CheckReport(summaries, [p for s in summaries for p in s.problems], worst)
+    return CheckReport(summaries, [p for s in summaries for p in s.problems], worst, variants)
+
+
+def _check_coverage(template: GradientTemplate | MatrixTemplate, summary: BankSummary,
+                    variants: int) -> None:
+    found = coverage(template, variants)
+    summary.coverage.append(found)
+    for problem in found.problems:
+        _report(summary, template, problem)
 
 
 def _report(summary: BankSummary, template: Template, message: str, note: bool = False,
@@ -150,11 +191,7 @@ def _check_wire(template: WireTemplate | CircuitTemplate | MatrixTemplate,
     failures, attempts, last = 0, 0, ""
     for index in range(samples):
         try:
-            stream = Stream("check", template.id, index)
-            item, tries = (wire_draw(template, stream) if isinstance(template, WireTemplate)
-                           else circuit_draw(template, stream)
-                           if isinstance(template, CircuitTemplate)
-                           else matrix_draw(template, stream))
+            item, tries = drawn(template, Stream("check", template.id, index))
         except GradientError as exc:
             failures, last = failures + 1, str(exc)
             continue
@@ -180,13 +217,27 @@ def _discrimination_notes(template: WireTemplate | CircuitTemplate | MatrixTempl
     if mean > 5:
         _report(summary, template, f"discriminating draws are rare: {mean:.1f} draws per "
                 "variant on average; consider wider or different ranges", note=True)
-    blind = sorted(f"{mistake} (wire {wire})" for wire, mistake in shape.unrevealable)
-    if blind:
+    sides = [side for side in shape.regimes if side.weight]
+    everywhere = shape.unrevealable
+    if sides:  # hidden in every regime (a closed gate's exact 0 hides, it does not reveal)
+        everywhere = (frozenset.intersection(*(s.profile.always_right for s in sides))
+                      - frozenset.intersection(*(s.profile.by_definition for s in sides)))
+    if everywhere:
         _report(summary, template, "these mistakes give the right answer on every draw, so "
-                f"no variant can reveal them: {', '.join(blind)}", note=True)
+                f"no variant can reveal them: {_coincidences(everywhere)}", note=True)
+    for side in sides:
+        only = side.profile.unrevealable - everywhere
+        if only:
+            _report(summary, template, f"where {side.label}, these mistakes give the right "
+                    f"answer on every draw (variants in other regimes reveal them): "
+                    f"{_coincidences(only)}", note=True)
     if shape.fewest_pairs:
         _report(summary, template, f"at best {shape.fewest_pairs} pair(s) of mistakes predict "
                 "the same value on a draw (the diagnosis names both)", note=True)
+
+
+def _coincidences(found: frozenset[tuple[str, str]]) -> str:
+    return ", ".join(sorted(f"{mistake} (wire {wire})" for wire, mistake in found))
 
 
 def _verify_wire(template: WireTemplate, item: WireItem, summary: BankSummary) -> float:

@@ -14,6 +14,7 @@ from fractions import Fraction
 from .circuit import Circuit, CircuitPoint, evaluate, gradient_formulas
 from .compiled import Number, exact_text
 from .discriminate import (
+    ELSEWHERE,
     Assessment,
     Judged,
     Kinks,
@@ -137,7 +138,7 @@ def _judge(template: CircuitTemplate, inputs: dict[str, Fraction], upstream: Fra
     if point.at_kink and not template.allow_kinks:
         return "every draw sat on a kink (a non-differentiable point)"
     if outside(shape, point.regime):
-        return "no draw fell in the regime being drawn"
+        return ELSEWHERE
     structural = shape.always_right if shape else None
     # Circuits have dozens of single faults and accept the pair count of any probe (see
     # profile_of), so a search only needs to rule out faults that give the right answer.
@@ -177,8 +178,8 @@ def circuit_kinks(circuit: Circuit, ask: tuple[str, ...]) -> Kinks[CircuitPoint]
         for step, found in steps:
             part = regime[at:at + len(found.sites)]
             at += len(found.sites)
-            words.append(f"{step.name} = {found.describe(part)}")
-        return "; ".join(words)
+            words.append(f"{found.describe(part)} (at {step.name})")
+        return " and ".join(words)
 
     return Kinks(lambda point: point.regime, label,
                  lambda point: all(point.gradients[n] == 0 for n in ask))

@@ -100,19 +100,26 @@ def check(
     paths: BankPaths = None,
     samples: Annotated[int, typer.Option(min=1, max=200,
                                          help="Draws per randomized template.")] = 6,
+    variants: Annotated[int, typer.Option(
+        min=0, max=5000, help="Variants drawn per template to measure what a class gets "
+        "(0: skip).")] = 200,
     as_json: JsonFlag = False,
 ) -> None:
     """Validate banks, sample every template, verify gradients and run question tests.
 
     Every gradient is checked against a central finite difference, every randomized draw must
     be discriminating (no mistake gives the right answer by accident), and each template's
-    sample answers must get the verdicts they expect. Exit status 0 when all is well, 1 when
-    any problem is found (each shown as file:line: field: message).
+    sample answers must get the verdicts they expect. Then each template is drawn as for a
+    class of --variants students: its distinct answers, its kink regimes (a ReLU open and
+    closed, each input of a max winning) and its share of zero gradients are reported, and a
+    template whose variants collapse onto few answers or miss a regime is a problem. Exit
+    status 0 when all is well, 1 when any problem is found (each shown as file:line: field:
+    message).
     """
     from . import render
     from .check import check_banks
 
-    report = check_banks(paths or [], samples)
+    report = check_banks(paths or [], samples, variants)
     if as_json:
         _print_json({
             "ok": report.ok,
@@ -123,6 +130,15 @@ def check(
             "problems": [_problem(p) for p in report.problems],
             "notes": [_problem(p) for p in report.notes],
             "worst_relative_error": report.worst_error,
+            "variants": report.variants,
+            "zero_score": round(report.zero_score, 6),
+            "coverage": [{
+                "template": c.template, "variants": c.drawn, "answers": c.answers,
+                "reach": c.reach, "zero_gradients": round(c.zero_gradients, 6),
+                "zero_score": round(c.zero_score, 6),
+                "regimes": [{"regime": r.label, "variants": r.variants,
+                             "expected": round(r.expected, 6)} for r in c.regimes],
+                "problems": list(c.problems)} for c in report.coverage],
         })
     else:
         render.check_report(report, render.console())

@@ -204,6 +204,9 @@ class Side:
     blocking: frozenset[Coincidence] = frozenset()
 
 
+ELSEWHERE = "no draw fell in the regime being drawn"  # what a judge says of such a draw
+
+
 def outside(shape: Profile | None, regime: Regime) -> bool:
     """Whether a point of ``regime`` lies outside the regime ``shape`` holds draws to."""
     return shape is not None and shape.regime is not None and regime != shape.regime
@@ -250,12 +253,20 @@ def search_regimes(draw: Callable[[], Values], judge: Callable[[Values, Profile]
         return search(draw, judge, shape, tries)
     picked = _weighted(sides, stream.below(sum(side.weight for side in sides)))
     order = [picked, *sorted((s for s in sides if s is not picked), key=lambda s: -s.share)]
+    elsewhere = 0  # draws that fell in another regime do not count as tries
+
+    def within(values: Values, shape: Profile) -> Judged[T]:
+        nonlocal elsewhere
+        judged = judge(values, shape)
+        elsewhere += judged is ELSEWHERE
+        return judged
+
     spent, problem = 0, GradientError("no regime was tried")
     for side in order:
         budget = min(MOST_TRIES, math.ceil(tries / max(side.share, 1e-9)))
         try:
-            point, used = search(draw, judge, side.profile, budget)
-            return point, spent + used
+            point, used = search(draw, within, side.profile, budget)
+            return point, spent + used - elsewhere
         except GradientError as exc:
             spent, problem = spent + budget, exc
     raise problem

@@ -24,6 +24,7 @@ from .bank import (
 )
 from .compiled import FAILED, Number
 from .discriminate import (
+    ELSEWHERE,
     Judged,
     Kinks,
     Profile,
@@ -267,7 +268,7 @@ def _judged(template: WireTemplate, plan: Plan, values: Values,
     if point.at_kink and not template.allow_kinks:
         return "every draw sat on a kink (a non-differentiable point)"
     if outside(shape, point.regime):
-        return "no draw fell in the regime being drawn"
+        return ELSEWHERE
     structural = shape.always_right if shape else None
     assessment = point.remember(
         (template.ask, template.tolerance, id(shape)),
@@ -375,6 +376,24 @@ def draw(template: Template, stream: Stream) -> Item:
     if isinstance(template, MatrixTemplate):
         return matrix_draw(template, stream)[0]
     raise TypeError(template)  # pragma: no cover - the bank builds no other kind
+
+
+def drawn(template: GradientTemplate | MatrixTemplate, stream: Stream, attempts: int = 100
+          ) -> tuple[Item, int]:
+    """A variant of a template that draws numbers, and the draws it took.
+
+    With ``attempts`` 1 the first draw is taken, discriminating or not (GradientError when
+    it sits on a kink or a value does not exist there).
+    """
+    from .circuit_items import circuit_draw
+    from .matrix_items import matrix_draw
+    from .templates import CircuitTemplate
+
+    if isinstance(template, WireTemplate):
+        return wire_draw(template, stream, attempts)
+    if isinstance(template, CircuitTemplate):
+        return circuit_draw(template, stream, attempts)
+    return matrix_draw(template, stream, attempts)
 
 
 def profile(template: Template) -> Profile | None:

@@ -52,13 +52,13 @@ class Site:
         return branch == (TIE if self.kind in ("max", "min") else 0)
 
     def describe(self, branch: int) -> str:
-        """One side in words: 'relu(u) open', 'max(z, w): z wins', 'x > 0'."""
+        """One side in words: 'relu(u) is open', 'z wins max(z, w)', 'x > 0'."""
         if self.kind in ("max", "min"):
             if branch == TIE:
-                return f"{self.text}: a tie"
-            return f"{self.text}: {to_text(self.args[branch])} wins"
+                return f"{self.text} is a tie"
+            return f"{to_text(self.args[branch])} wins {self.text}"
         if self.kind == "relu":
-            return f"{self.text} " + {1: "open", 0: "at its kink", -1: "closed"}[branch]
+            return f"{self.text} is " + {1: "open", 0: "at its kink", -1: "closed"}[branch]
         sign = {1: ">", 0: "=", -1: "<"}[branch]
         return f"{to_text(self.args[0])} {sign} 0"
 

@@ -72,17 +72,46 @@ def check_report(report: CheckReport, out: Console) -> None:
         table.add_row(bank.file, str(bank.templates), str(bank.samples),
                       str(bank.derivatives), str(bank.tests), status)
     out.print(table)
+    if report.coverage:
+        _coverage(report, out)
     for note in report.notes:
         out.print(Text(f"note: {note}", style="dim"), soft_wrap=True)
     for problem in report.problems:
         out.print(Text(str(problem), style="red"), soft_wrap=True)
+    guess = ""
+    if report.coverage:
+        guess = (f" Answering 0 on every wire would score {report.zero_score:.1%} of the "
+                 f"gradient points of {report.variants} variants.")
+    if report.guessable:
+        out.print(Text(f"note: answering 0 on every wire would score {report.zero_score:.0%} "
+                       "of the gradient points; see the 0 scores column", style="dim"))
     if report.ok:
         out.print(Text(
             "All well: every gradient agrees with a central finite difference (worst relative "
             f"error {report.worst_error:.1e}), every draw is discriminating and every question "
-            "test gets the verdict it expects.", style="green"))
+            f"test gets the verdict it expects.{guess}", style="green"))
     else:
-        out.print(Text(f"{len(report.problems)} problem(s) found.", style="bold red"))
+        out.print(Text(f"{len(report.problems)} problem(s) found.{guess}", style="bold red"))
+
+
+def _coverage(report: CheckReport, out: Console) -> None:
+    """What the variants of each template cover (distinct answers, zeros, regimes)."""
+    table = Table(title=f"what {report.variants} variants of each template cover",
+                  title_justify="left")
+    table.add_column("template", overflow="fold")
+    table.add_column("answers", justify="right")
+    table.add_column("zero gradients", justify="right")
+    table.add_column("0 scores", justify="right")
+    table.add_column("regimes (kinks)", overflow="fold")
+    table.add_column("status")
+    for found in report.coverage:
+        regimes = "\n".join(f"{r.label}: {r.variants / max(1, found.drawn):.0%}"
+                            for r in found.regimes) or "-"
+        status = (Text("ok", style="green") if not found.problems else
+                  Text(f"{len(found.problems)} problem(s)", style="bold red"))
+        table.add_row(found.template, str(found.answers), f"{found.zero_gradients:.0%}",
+                      f"{found.zero_score:.0%}", regimes, status)
+    out.print(table)
 
 
 def generated(summary: Summary, out: Console) -> None:
