@@ -9,8 +9,8 @@ variant id) and measured:
   :data:`ENOUGH_ANSWERS`): fewer than that is a collapse;
 - each kink regime's share of the variants, against the share its weight promises (see
   :mod:`quizgrad.discriminate`): a regime drawn in fewer than a quarter of them (or, with
-  many regimes, than half its share) is under-covered, and one that no discriminating
-  draw reaches is reported with what stands in its way;
+  many regimes, than three quarters of its share) is under-covered, and one that no
+  discriminating draw reaches is reported with what stands in its way;
 - the share of asked gradients that are 0, and the points a student who answers 0 on every
   wire would score (judged by the same judge as ``grade``).
 """
@@ -138,11 +138,12 @@ def _regime_problems(sides: tuple[Side, ...], regimes: tuple[RegimeCount, ...], 
         if not count.reached:
             what = ", ".join(f"{mistake} (wire {wire})" for wire, mistake in
                              sorted(side.blocking))
-            why = (f"{what} gives the right answer on every draw there" if what else
-                   "no draw there keeps the mistakes apart")
+            verb = "give" if len(side.blocking) > 1 else "gives"
+            why = (f"on every draw in it {what} {verb} the right answer" if what else
+                   "no draw in it keeps the mistakes apart")
             problems.append(f"the regime '{side.label}' is never drawn: {why}; widen or "
                             "change the ranges")
-        elif drawn and count.variants / drawn < min(LEAST_SHARE, count.expected / 2):
+        elif drawn and count.variants / drawn < min(LEAST_SHARE, count.expected * 3 / 4):
             problems.append(f"the regime '{side.label}' is drawn in only "
                             f"{count.variants / drawn:.0%} of {drawn} variants (about "
                             f"{count.expected:.0%} expected)")

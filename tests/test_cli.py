@@ -205,3 +205,39 @@ def test_check_reports_templates_that_cannot_discriminate(run, write):
     result = run("check", str(bank))
     assert result.exit_code == 1
     assert "no discriminating draw" in result.stdout
+
+
+def test_check_reports_what_the_variants_of_each_template_cover(run):
+    result = run("check", "--variants", "60")
+    assert result.exit_code == 0, result.stdout
+    assert "what 60 variants of each template cover" in result.stdout
+    assert "relu(x) is open" in result.stdout and "relu(x) is closed" in result.stdout
+    assert "Answering 0 on every wire would score" in " ".join(result.stdout.split())
+    data = json.loads(run("check", "--variants", "60", "--json").stdout)
+    assert data["variants"] == 60 and 0 < data["zero_score"] <= 0.05
+    relu = next(c for c in data["coverage"] if c["template"] == "neuron-relu-wire")
+    assert relu["variants"] == 60 and relu["answers"] >= 5 and not relu["problems"]
+    assert {r["regime"] for r in relu["regimes"]} == {"relu(b + w*x) is open",
+                                                      "relu(b + w*x) is closed"}
+    assert sum(r["variants"] for r in relu["regimes"]) == 60
+
+
+def test_check_without_measuring_variants(run):
+    data = json.loads(run("check", "--variants", "0", "--json").stdout)
+    assert data["ok"] and data["coverage"] == [] and data["zero_score"] == 0
+
+
+def test_check_reports_a_regime_that_is_never_drawn_at_its_line(run, write):
+    bank = write("gate.yaml", """
+        templates:
+          - id: gate
+            type: wire
+            title: A ReLU with upstream 1
+            node: relu(x)
+            inputs: {x: {int: [-5, 5], exclude: [0]}}
+            upstream: 1
+        """)
+    result = run("check", str(bank))
+    assert result.exit_code == 1
+    assert "gate.yaml:2: gate: the regime 'relu(x) is open' is never drawn" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from quizgrad.bank import WireTemplate, load_banks, templates_of
+from quizgrad.discriminate import DEAD, LIVE
 from quizgrad.engine import Node, solve
 from quizgrad.errors import ExprError, GradientError
 from quizgrad.items import draw_wire, profile_of, wire_draw
@@ -163,3 +164,58 @@ def test_compiled_plan_agrees_with_the_engine(text, x, y, g):
         assert float(point.gradient[wire]) == pytest.approx(exact, rel=1e-9, abs=1e-12)
     assert float(point.output) == pytest.approx(float(solution.output.evalf(30)), rel=1e-9,
                                                 abs=1e-12)
+
+
+# --- kinks: each regime judged on its own, each drawn for part of the class ------------
+
+def _template(name):
+    return next(t for t in templates_of(load_banks()) if t.id == name)
+
+
+def test_a_mistake_hidden_by_an_open_relu_is_excused_there_only():
+    shape = profile_of(_template("neuron-relu-wire"))
+    sides = {side.label: side for side in shape.regimes}
+    opened, closed = sides["relu(b + w*x) is open"], sides["relu(b + w*x) is closed"]
+    # relu' = 1 where the gate is open: dropping it changes nothing there ...
+    assert {("w", "forgot-outer"), ("x", "forgot-outer"),
+            ("b", "forgot-outer")} <= opened.profile.always_right
+    # ... but where it is closed the right answer is 0 and forgetting relu' sends g * x
+    assert ("w", "forgot-outer") not in closed.profile.always_right
+    assert (opened.weight, closed.weight) == (LIVE, DEAD)
+
+
+def test_the_closed_regime_reveals_what_the_open_one_hides():
+    template = _template("neuron-relu-wire")
+    closed = [item for index in range(40)
+              if (item := draw_wire(template, Stream("regimes", index))).point.regime == (-1,)]
+    assert closed
+    for item in closed:
+        assert all(item.expected[w] == 0 for w in item.ask)
+        assert "forgot-outer" in item.mistake_values("w")  # it differs from 0 here
+
+
+@pytest.mark.parametrize("name", ["relu-wire", "neuron-relu-wire", "max-wire"])
+def test_a_variant_of_a_kinked_template_is_reproducible(name):
+    template = _template(name)
+    first = draw_wire(template, Stream("seed", name, "v07"))
+    again = draw_wire(template, Stream("seed", name, "v07"))
+    assert first.point.key == again.point.key and first.point.regime == again.point.regime
+
+
+def test_a_regime_no_discriminating_draw_reaches_is_not_drawn(write):
+    bank = write("gate.yaml", """
+        templates:
+          - id: gate
+            type: wire
+            title: A ReLU with upstream 1
+            node: relu(x)
+            inputs: {x: {int: [-5, 5], exclude: [0]}}
+            upstream: 1
+        """)
+    template = load_banks([bank])[0].templates[0]
+    sides = {side.label: side for side in profile_of(template).regimes}
+    assert sides["relu(x) is open"].weight == 0
+    assert sides["relu(x) is open"].blocking == {("x", "local-only"),
+                                                 ("x", "relu-gate-on-gradient")}
+    regimes = {draw_wire(template, Stream("g", index)).point.regime for index in range(20)}
+    assert regimes == {(-1,)}
