@@ -59,6 +59,9 @@ _UNARY: dict[type, Callable[[Number], Number]] = {
     sp.cos: _floated(math.cos),
     sp.tan: _floated(math.tan),
     sp.tanh: _floated(math.tanh),
+    sp.sinh: lambda x: Fraction(0) if x == 0 else math.sinh(float(x)),
+    sp.cosh: lambda x: Fraction(1) if x == 0 else math.cosh(float(x)),
+    sp.sech: lambda x: Fraction(1) if x == 0 else 1.0 / math.cosh(float(x)),
     sp.Abs: abs,
     sp.sign: _sign,
     sigmoid: _sigmoid,
@@ -80,7 +83,8 @@ def _sigmoid_float(x: float) -> float:
 
 _FAST_UNARY: dict[type, Callable[[float], float]] = {
     sp.exp: math.exp, sp.log: math.log, sp.sin: math.sin, sp.cos: math.cos,
-    sp.tan: math.tan, sp.tanh: math.tanh, sp.Abs: abs,
+    sp.tan: math.tan, sp.tanh: math.tanh, sp.Abs: abs, sp.sinh: math.sinh,
+    sp.cosh: math.cosh, sp.sech: lambda x: 1.0 / math.cosh(x),
     sp.sign: lambda x: float((x > 0) - (x < 0)),
     sigmoid: _sigmoid_float, relu: lambda x: x if x > 0 else 0.0, softplus: _softplus_float,
 }

@@ -23,7 +23,8 @@ from .nodes import relu, sigmoid, softplus
 G = sp.Symbol("_g", real=True)  # the upstream gradient in formulas (never an input name)
 
 UNARY = {sigmoid: "sigmoid", sp.tanh: "tanh", sp.exp: "exp", sp.log: "log", relu: "relu",
-         softplus: "softplus", sp.sin: "sin", sp.cos: "cos", sp.tan: "tan", sp.Abs: "abs"}
+         softplus: "softplus", sp.sin: "sin", sp.cos: "cos", sp.tan: "tan", sp.Abs: "abs",
+         sp.sinh: "sinh", sp.cosh: "cosh", sp.sech: "sech"}
 
 
 def node_kind(node: Node) -> str:
@@ -252,10 +253,12 @@ CATALOG: tuple[Mistake, ...] = (
             _one(_through_output)),
     Mistake("derivative-at-output", "evaluated the local derivative at the node's output f "
             "instead of at its stored input", _k("sigmoid", "tanh", "exp", "log", "softplus",
-                                                  "sin", "cos", "tan", "sqrt"),
+                                                  "sin", "cos", "tan", "sqrt", "sinh",
+                                                  "cosh", "sech"),
             _one(_at_output)),
     Mistake("times-input", "multiplied the upstream gradient by the stored input itself",
-            _k("relu", "log", "sin", "cos", "tan", "softplus", "sqrt", "abs"),
+            _k("relu", "log", "sin", "cos", "tan", "softplus", "sqrt", "abs", "sinh", "cosh",
+               "sech"),
             _one(lambda c: c.g * c.x, lambda c: (c.g, c.x))),
     Mistake("forgot-inner", "forgot the inner derivative: the chain rule inside the node needs "
             "du/dx too", _k("composite"), _one(_forgot_inner)),

@@ -290,4 +290,5 @@ def blind(mistake: str, local: Number) -> bool:
 
 
 _BLIND = {mistake.id: mistake.blind_at for mistake in BY_ID.values()}
-_TRANSCENDENTAL = (sp.exp, sp.log, sp.sin, sp.cos, sp.tan, sp.tanh, sigmoid, softplus)
+_TRANSCENDENTAL = (sp.exp, sp.log, sp.sin, sp.cos, sp.tan, sp.tanh, sp.sinh, sp.cosh, sp.sech,
+                   sigmoid, softplus)

@@ -241,3 +241,10 @@ def test_check_reports_a_regime_that_is_never_drawn_at_its_line(run, write):
     assert result.exit_code == 1
     assert "gate.yaml:2: gate: the regime 'relu(x) is open' is never drawn" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(("node", "local"), [("sinh(x)", "cosh(x)"), ("cosh(x)", "sinh(x)"),
+                                             ("sech(x)", "-tanh(x)*sech(x)")])
+def test_explain_knows_the_hyperbolic_functions(run, node, local):
+    data = json.loads(run("explain", node, "--at", "x=0.5", "--upstream", "2", "--json").stdout)
+    assert data["local"]["x"] == local

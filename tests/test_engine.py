@@ -40,6 +40,9 @@ CASES = [
     ("softplus(x)", {"x": 0}, 2, LOG2, {"x": 1}),
     ("sin(x)", {"x": 0}, 2, 0, {"x": 2}),
     ("cos(x)", {"x": 0}, 2, 1, {"x": 0}),
+    ("sinh(x)", {"x": 0}, 2, 0, {"x": 2}),  # sinh' = cosh
+    ("cosh(x)", {"x": 0}, 2, 1, {"x": 0}),  # cosh' = sinh
+    ("sech(x)", {"x": 0}, 2, 1, {"x": 0}),  # sech' = -sech tanh
     ("x - x + y", {"x": 1, "y": 2}, 3, 2, {"x": 0, "y": 3}),
     ("(x + y) * z", {"x": -2, "y": 5, "z": -4}, 1, -12, {"x": -4, "y": -4, "z": 3}),
     ("0.5*x", {"x": R(1, 4)}, 1, R(1, 8), {"x": R(1, 2)}),
@@ -126,7 +129,8 @@ leaves = st.sampled_from(["x", "y", "2", "3", "0.5", "-1.5"])
 
 def _combine(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
     unary = st.tuples(st.sampled_from(["sigmoid", "tanh", "sin", "cos", "exp", "softplus",
-                                       "relu", "abs", "-"]), children)
+                                       "relu", "abs", "sinh", "cosh", "sech", "-"]),
+                      children)
     binary = st.tuples(children, st.sampled_from(["+", "-", "*", "/"]), children)
     pairs = st.tuples(st.sampled_from(["max", "min"]), children, children)
     return st.one_of(

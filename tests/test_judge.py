@@ -99,6 +99,10 @@ EQUIVALENT = [
     ("softplus(x)", "log(1 + exp(x))"),
     ("max(x, y)", "(x + y + abs(x - y))/2"),
     ("relu(x)", "max(x, 0)"),
+    ("sech(x)^2", "1 - tanh(x)^2"),  # the textbook form of tanh'
+    ("sech(x)", "1/cosh(x)"),
+    ("cosh(x)^2 - sinh(x)^2", "1"),
+    ("sinh(x)", "(exp(x) - exp(-x))/2"),
 ]
 EQUIVALENT[2] = ("1 - tanh(x)^2", "4/(exp(x) + exp(-x))^2")
 
@@ -115,6 +119,8 @@ NOT_EQUIVALENT = [
     ("sigmoid(x)*(1-sigmoid(x))", "sigmoid(x)"),
     ("x*(1-x)", "sigmoid(x)*(1-sigmoid(x))"),
     ("1 + tanh(x)^2", "1 - tanh(x)^2"),
+    ("sech(x)", "1 - tanh(x)^2"),
+    ("-sinh(x)", "sinh(x)"),
     ("x^2", "x^3"),
     ("2.718*x", "exp(1)*x"),
     ("x + 1e-6", "x"),
@@ -140,6 +146,14 @@ def _local(node: str, names: list[str], wrt: str, let: dict[str, str]) -> LocalI
 def test_local_gradient_answers_in_any_equivalent_form(answer):
     result = judge(_local(SIG, ["x"], "x", {"s": SIG}), answer)
     assert result.verdict == "correct" and result.points == 2.0
+
+
+@pytest.mark.parametrize(("answer", "verdict"), [
+    ("sech(x)^2", "correct"), ("1/cosh(x)^2", "correct"), ("1 - t^2", "correct"),
+    ("sech(x)", "wrong"), ("-sech(x)^2", "wrong"), ("cosh(x)^2", "wrong"),
+])
+def test_tanh_local_gradient_in_the_textbook_hyperbolic_forms(answer, verdict):
+    assert judge(_local("tanh(x)", ["x"], "x", {"t": "tanh(x)"}), answer).verdict == verdict
 
 
 def test_local_gradient_invalid_names_and_missing():
