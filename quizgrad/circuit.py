@@ -133,7 +133,9 @@ def split_lines(text: str) -> list[str]:
 def parse_circuit(text: str, inputs: tuple[str, ...] | None = None) -> Circuit:
     """Read a circuit; ``inputs`` declares the input names (else: every name not assigned).
 
-    ExprError for a malformed line, a name used before it is assigned, or one assigned twice.
+    A name assigned in the circuit is that value everywhere in it, even one that is
+    otherwise a constant (``e = a * b``: e is then not Euler's number). ExprError for a
+    malformed line, a name used before it is assigned, or one assigned twice.
     """
     lines = split_lines(text)
     if not lines:
@@ -153,12 +155,19 @@ def parse_circuit(text: str, inputs: tuple[str, ...] | None = None) -> Circuit:
     known = list(inputs)
     steps = []
     for name, body, line in parsed:
-        why = ex.check_name(name)
+        why = ex.check_name(name, shadows=True)
         if why:
             raise ExprError(why, line, 0, len(name))
         if name in known:
             raise ExprError(f"'{name}' is already defined; each value is assigned once",
                             line, 0, len(name))
+        used = [match for match in _NAME.finditer(body) if match.group() in assigned
+                and match.group() not in known]
+        if used:  # (a constant's name would otherwise be read as the constant here)
+            early = used[0].group()
+            raise ExprError(f"'{early}' is used before it is assigned (a value must be "
+                            "assigned before it is used)", line,
+                            line.index(body) + used[0].start(), len(early))
         operands = tuple(dict.fromkeys(n for n in _NAME.findall(body) if n in known))
         try:
             node = Node.parse(body, operands)

@@ -68,13 +68,17 @@ def symbol(name: str) -> sp.Symbol:
     return sp.Symbol(name, real=True)
 
 
-def check_name(name: str) -> str | None:
-    """Why ``name`` cannot be an input name, or None when it can."""
+def check_name(name: str, *, shadows: bool = False) -> str | None:
+    """Why ``name`` cannot be an input name, or None when it can.
+
+    With ``shadows`` a constant's name is allowed: a value assigned in a circuit (micrograd
+    writes ``e = a * b``) is that value there, and the constant is not available.
+    """
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
         return "a name starts with a letter and has only letters, digits and _"
     if name in FUNCTIONS:
         return f"'{name}' is a function name"
-    if name in CONSTANTS:
+    if name in CONSTANTS and not shadows:
         return f"'{name}' is a constant ({CONSTANTS[name]})"
     if keyword.iskeyword(name) or len(name) > 32:
         return f"'{name}' cannot be used as a name"

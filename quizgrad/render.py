@@ -79,7 +79,7 @@ def check_report(report: CheckReport, out: Console) -> None:
     for problem in report.problems:
         out.print(Text(str(problem), style="red"), soft_wrap=True)
     guess = ""
-    if report.coverage:
+    if any(found.drawn for found in report.coverage):
         guess = (f" Answering 0 on every wire would score {report.zero_score:.1%} of the "
                  f"gradient points of {report.variants} variants.")
     if report.guessable:

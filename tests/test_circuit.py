@@ -54,8 +54,10 @@ def test_assignments_split_on_semicolons_and_newlines(text, inputs, lines):
 
 # (text, declared inputs, message fragment, the offending line, the text the error points at)
 BAD = [
-    ("q = x + y; f = q * r; r = x", None, "unknown name 'r'", "f = q * r", "r"),
-    ("f = f + x", None, "unknown name 'f'", "f = f + x", "f"),  # self-use
+    ("q = x + y; f = q * r; r = x", None, "'r' is used before it is assigned", "f = q * r",
+     "r"),
+    ("f = f + x", None, "'f' is used before it is assigned", "f = f + x", "f"),  # self-use
+    ("d = e + c; e = a * b", None, "'e' is used before it is assigned", "d = e + c", "e"),
     ("a = b + x; b = a * y", None, "must be assigned before it is used", "a = b + x", "b"),
     ("q = x + y; q = q * z", None, "already defined", "q = q * z", "q"),
     ("x = y * 2; f = x * y", ("x", "y"), "already defined", "x = y * 2", "x"),
@@ -80,6 +82,29 @@ def test_bad_circuits_are_expr_errors_with_positions(text, inputs, fragment, lin
     if marked is not None:
         assert error.text[error.position:error.position + error.length] == marked
     assert "position" in str(error) and "^" in str(error)
+
+
+# micrograd's lecture circuit: e and d are values, not Euler's number (a=2, b=-3, c=10, f=-2)
+MICROGRAD = "e = a * b; d = e + c; L = d * f"
+
+
+def test_a_name_assigned_in_a_circuit_is_that_value_even_a_constants():
+    point = at(MICROGRAD, a=2, b=-3, c=10, f=-2)
+    assert point.output == -8 and point.values["e"] == -6 and point.values["d"] == 4
+    assert point.gradients == {"a": 6, "b": -4, "c": -2, "f": 4, "e": -2, "d": -2, "L": 1}
+    symbol_e = sp.Symbol("e", real=True)
+    assert composed(parse_circuit(MICROGRAD), keep="e") == (symbol_e + sp.Symbol("c", real=True)
+                                                           ) * sp.Symbol("f", real=True)
+
+
+def test_pi_too_can_be_a_value():
+    assert at("pi = x + 1; f = pi * 2", x=3).output == 8
+
+
+def test_a_constant_that_is_never_assigned_stays_the_constant():
+    point = at("d = e * c; L = d + 1", c=2)
+    assert parse_circuit("d = e * c; L = d + 1").inputs == ("c",)
+    assert float(point.output) == pytest.approx(2 * 2.718281828459045 + 1)
 
 
 def test_an_undefined_name_error_lists_every_value_defined_so_far():
@@ -406,3 +431,44 @@ def test_explain_circuit_human_output_lists_the_backward_steps_last_node_first(r
     assert table.index("f = q * z") < table.index("q = x + y")
     assert "1 × (-4) = -4" in table and "-4 × 1 = -4" in table
     assert "Traceback" not in text + result.stderr
+
+
+def test_micrograds_circuit_as_a_bank_template_checks_and_grades(run, write, tmp_path):
+    bank = write("micrograd.yaml", """
+        templates:
+          - id: micrograd
+            type: circuit
+            title: micrograd's first expression
+            circuit: e = a * b; d = e + c; L = d * f
+            inputs:
+              a: {int: [-4, 4], exclude: [0, 1, -1]}
+              b: {int: [-4, 4], exclude: [0, 1, -1]}
+              c: {int: [-9, 9], exclude: [0]}
+              f: {int: [-4, 4], exclude: [0, 1, -1]}
+            upstream: {int: [-3, 3], exclude: [0, 1]}  # with 1, local-only at L is right
+            ask: [a, e, d]
+            tests:
+              - {answer: {a: "g*f*b", e: "g*f", d: "g*f"}, verdict: correct}
+              - {answer: {a: "g*f*a", e: "g*f", d: "g*f"}, verdict: wrong,
+                 mistakes: [swapped-wires]}
+        """)
+    result = run("check", str(bank), "--variants", "40")
+    assert result.exit_code == 0, result.stdout
+    out = tmp_path / "set"
+    assert run("generate", str(bank), "--seed", "m", "--count", "1", "--out",
+               str(out)).exit_code == 0
+    key = json.loads((out / "key.json").read_text(encoding="utf-8"))
+    expected = key["variants"][0]["items"][0]["answer"]
+    assert set(expected) == {"a", "e", "d"}
+    answers = write("v01.yaml", "student: v01\nanswers:\n  micrograd: {"
+                    + ", ".join(f"{k}: {v}" for k, v in expected.items()) + "}\n")
+    graded = run("grade", str(out / "key.json"), str(answers), "--out", str(tmp_path / "g"),
+                 "--json")
+    assert graded.exit_code == 0, graded.stdout + graded.stderr
+    assert json.loads(graded.stdout)["scores"] == {"v01": 1.0}
+
+
+def test_explain_micrograds_circuit(run):
+    data = json.loads(run("explain", MICROGRAD, "--at", "a=2,b=-3,c=10,f=-2", "--json").stdout)
+    assert data["output"] == -8
+    assert data["wires"] == {"a": 6, "b": -4, "c": -2, "f": 4, "e": -2, "d": -2, "L": 1}
