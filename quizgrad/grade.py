@@ -20,7 +20,7 @@ from .gcpause import paused
 from .items import Item
 from .judge import Judgement, judge
 from .keyfile import Key, KeyVariant
-from .mistakes import BY_ID
+from .mistakes import BY_ID, TEACHING_PAGE
 
 GRADED, MISSING, ERROR = "graded", "missing", "error"
 
@@ -156,17 +156,31 @@ def _graded(variant: KeyVariant, submission: Submission, judge_once: Judge) -> S
 
 
 def misconception_table(key: Key, students: Iterable[StudentResult]) -> dict[str, dict[str, Any]]:
-    """Mistake id -> how many students made it, on which items (and how often)."""
+    """Mistake id -> how many students made it, on which items (and how often).
+
+    A specific mistake also counts under the generic one it refines (sigmoid-value-only is
+    forward-value on a sigmoid node), each student and item once, and the generic row lists
+    the refinements it ``includes``. The teaching page's three mistakes always have a row,
+    with 0 students when nobody made them: that nobody did is worth knowing too.
+    """
     who: dict[str, set[str]] = defaultdict(set)
     where: dict[str, Counter[str]] = defaultdict(Counter)
+    includes: dict[str, set[str]] = defaultdict(set)
     for result in students:
         for judgement in result.items:
+            rows = set(judgement.mistakes)
             for mistake in judgement.mistakes:
-                who[mistake].add(result.student)
-                where[mistake][judgement.item] += 1
+                parent = BY_ID[mistake].refines if mistake in BY_ID else None
+                if parent is not None:
+                    rows.add(parent)
+                    includes[parent].add(mistake)
+            for row in rows:
+                who[row].add(result.student)
+                where[row][judgement.item] += 1
     table = {m: {"description": BY_ID[m].description if m in BY_ID else "",
-                 "students": len(who[m]), "items": dict(where[m].most_common())}
-             for m in who}
+                 "students": len(who[m]), "items": dict(where[m].most_common()),
+                 "includes": sorted(includes[m])}
+             for m in (*who, *(m for m in TEACHING_PAGE if m not in who))}
     return dict(sorted(table.items(), key=lambda kv: (-kv[1]["students"], kv[0])))
 
 

@@ -315,6 +315,9 @@ CATALOG: tuple[Mistake, ...] = (
 
 BY_ID: dict[str, Mistake] = {m.id: m for m in CATALOG}
 
+# The three common mistakes of the teaching page quizgrad comes from, in its order.
+TEACHING_PAGE = ("forward-value", "same-gradient", "upstream-only")
+
 Formulas = dict[str, dict[str, list[Prediction]]]
 
 

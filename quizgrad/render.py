@@ -284,9 +284,8 @@ def _misconceptions(results: ClassResults, out: Console) -> None:
                          justify="right" if column == "students" else "left")
     for mistake, row in results.mistakes.items():
         items = ", ".join(f"{item} ({n})" for item, n in list(row["items"].items())[:4])
-        table.add_row(mistake, row["description"], str(row["students"]), items)
-    if not results.mistakes:
-        table.add_row("—", "no recognised mistakes", "0", "")
+        name = mistake + "".join(f"\n incl. {child}" for child in row["includes"])
+        table.add_row(name, row["description"], str(row["students"]), items or "—")
     out.print(table)
 
 

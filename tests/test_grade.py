@@ -281,3 +281,40 @@ def test_one_absurdly_nested_answer_file_does_not_stop_the_class(run, write, tmp
     status = {s["student"]: s["status"] for s in data["students"]}
     assert status == {"v01": "error", "v02": "graded"}
     assert "nested" in next(e["reason"] for e in data["errors"])
+
+
+REFINED = """
+templates:
+  - id: sig
+    type: wire
+    title: Sigmoid
+    node: sigmoid(x)
+    inputs: {x: 0}
+    upstream: 2
+"""
+
+
+def test_a_refined_mistake_counts_under_its_parent_and_the_teaching_page_is_always_shown(
+        run, write, tmp_path):
+    key = tmp_path / "set" / "key.json"
+    run("generate", str(write("refined.yaml", REFINED)), "--seed", "r", "--count", "3",
+        "--out", str(tmp_path / "set"))
+    folder = tmp_path / "in"
+    folder.mkdir()
+    answers = {"v01": "sig: 1", "v02": "sig: 1", "v03": "sig: 0.5"}
+    for student, text in answers.items():  # sig: g * s = 1 is sigmoid-value-only
+        (folder / f"{student}.yaml").write_text(f"student: {student}\nanswers:\n  {text}\n",
+                                               encoding="utf-8")
+    result = run("grade", str(key), str(folder), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.stdout
+    table = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))[
+        "mistakes"]
+    assert table["sigmoid-value-only"]["students"] == 2
+    assert table["forward-value"] == {
+        "description": table["forward-value"]["description"], "students": 2,
+        "items": {"sig": 2}, "includes": ["sigmoid-value-only"]}
+    assert table["sigmoid-value-only"]["includes"] == []
+    assert table["same-gradient"]["students"] == table["upstream-only"]["students"] == 0
+    assert list(table)[-2:] == ["same-gradient", "upstream-only"]  # nobody: listed last
+    text = " ".join(result.stdout.split())
+    assert "incl. sigmoid-value-only" in text
