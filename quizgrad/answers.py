@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,13 +50,20 @@ Read = Submission | Unreadable
 
 
 def collect(paths: Iterable[Path]) -> tuple[list[Path], list[Unreadable]]:
-    """The answer files named (folders are searched for .yaml/.yml/.json/.csv), in order."""
+    """The answer files named (folders are searched for .yaml/.yml/.json/.csv), in order.
+
+    A file named on the command line is read as named. A folder's contents are handed in by
+    students, so a link in it that leads outside the folder is refused without being read
+    (and a linked folder is not searched): a submission cannot make ``grade`` read
+    ``~/.ssh/id_rsa`` into its feedback.
+    """
     found: list[Path] = []
     problems: list[Unreadable] = []
     for path in paths:
         if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*")
-                                if p.suffix.lower() in SUFFIXES and p.is_file()))
+            files, refused = _folder(path)
+            found.extend(files)
+            problems.extend(refused)
         elif not path.exists():
             problems.append(Unreadable(str(path), "no such file"))
         elif path.suffix.lower() not in SUFFIXES:
@@ -64,6 +72,43 @@ def collect(paths: Iterable[Path]) -> tuple[list[Path], list[Unreadable]]:
         else:
             found.append(path)
     return found, problems
+
+
+def _folder(root: Path) -> tuple[list[Path], list[Unreadable]]:
+    """The answer files under ``root``, and the links in it that were refused.
+
+    A link to a file within the folder is read as that file, and each file once (a link
+    beside its target would otherwise be a second submission, and a conflict).
+    """
+    base = Path(os.path.realpath(root))
+    found: list[Path] = []
+    linked: dict[Path, Path] = {}  # target -> the link that leads to it
+    refused: list[Unreadable] = []
+    for here, folders, names in os.walk(root):  # links to folders are listed, not entered
+        folders.sort()
+        names.sort()
+        for name in [*folders, *names]:
+            path = Path(here) / name
+            if not path.is_symlink():
+                if name in names and path.suffix.lower() in SUFFIXES:
+                    found.append(path)
+                continue
+            if name in names and path.suffix.lower() not in SUFFIXES:
+                continue
+            target = Path(os.path.realpath(path))
+            what = "folder" if name in folders else "file"
+            if not target.exists():
+                refused.append(Unreadable(str(path), "a link that leads nowhere (or loops): "
+                                          "not read"))
+            elif not target.is_relative_to(base):
+                verb = "searched" if what == "folder" else "read"
+                refused.append(Unreadable(str(path), f"a link to a {what} outside {root}: "
+                                          f"not {verb}"))
+            elif what == "file":
+                linked.setdefault(target, path)
+    real = {Path(os.path.realpath(path)) for path in found}
+    found.extend(link for target, link in linked.items() if target not in real)
+    return sorted(found), sorted(refused, key=lambda u: u.file)
 
 
 def read_all(paths: Iterable[Path], progress: Callable[[], None] | None = None) -> list[Read]:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from quizgrad import answers
 from quizgrad.formats.gradebook import safe_cell
 
 BANK = """
@@ -318,3 +319,64 @@ def test_a_refined_mistake_counts_under_its_parent_and_the_teaching_page_is_alwa
     assert list(table)[-2:] == ["same-gradient", "upstream-only"]  # nobody: listed last
     text = " ".join(result.stdout.split())
     assert "incl. sigmoid-value-only" in text
+
+
+ONE = """
+templates:
+  - id: tf
+    type: truefalse
+    title: Same gradient?
+    prompt: A two-input node sends the same gradient to both wires.
+    answer: false
+"""
+
+
+@pytest.fixture
+def linked(run, write, tmp_path):
+    """A key for v01..v03 and a handed-in folder with links in it (some leading outside)."""
+    run("generate", str(write("one.yaml", ONE)), "--seed", "l", "--count", "3", "--out",
+        str(tmp_path / "set"))
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.yaml").write_text("student: v02\nanswers: {tf: false}\n",
+                                         encoding="utf-8")
+    (outside / "deep.yaml").write_text("student: v03\nanswers: {tf: false}\n",
+                                       encoding="utf-8")
+    folder = tmp_path / "handed-in"
+    folder.mkdir()
+    (folder / "v01.yaml").write_text("student: v01\nanswers: {tf: false}\n", encoding="utf-8")
+    (folder / "evil.yaml").symlink_to(outside / "secret.yaml")
+    (folder / "away").symlink_to(outside, target_is_directory=True)
+    (folder / "gone.yaml").symlink_to(tmp_path / "nothing.yaml")
+    (folder / "loop.yaml").symlink_to(folder / "loop.yaml")
+    (folder / "again.yaml").symlink_to(folder / "v01.yaml")  # within: v01 is read once
+    return tmp_path / "set" / "key.json", folder
+
+
+def test_links_out_of_the_handed_in_folder_are_refused_without_being_read(run, tmp_path,
+                                                                          linked, monkeypatch):
+    key, folder = linked
+    opened = []
+    real_read = answers.read
+    monkeypatch.setattr(answers, "read", lambda path: opened.append(path) or real_read(path))
+    result = run("grade", str(key), str(folder), "--out", str(tmp_path / "out"))
+    assert [p.name for p in opened] == ["v01.yaml"]  # nothing else was even opened
+    assert result.exit_code == 1  # some files could not be graded
+    data = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
+    assert [(s["student"], s["status"]) for s in data["students"]] == [
+        ("v01", "graded"), ("v02", "missing"), ("v03", "missing")]  # secret.yaml: never read
+    reasons = {Path(e["file"]).name: e["reason"] for e in data["errors"]}
+    assert reasons == {
+        "away": f"a link to a folder outside {folder}: not searched",
+        "evil.yaml": f"a link to a file outside {folder}: not read",
+        "gone.yaml": "a link that leads nowhere (or loops): not read",
+        "loop.yaml": "a link that leads nowhere (or loops): not read"}
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_a_link_named_on_the_command_line_is_read(run, tmp_path, linked):
+    key, folder = linked
+    result = run("grade", str(key), str(folder / "evil.yaml"), "--out", str(tmp_path / "out"),
+                 "--json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["scores"]["v02"] == 1.0
