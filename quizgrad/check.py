@@ -361,7 +361,7 @@ def _run_tests(template: Template, item: Item, summary: BankSummary) -> None:
         if any(p.line == test.line and p.field == template.id for p in summary.problems):
             continue  # reported once, on the first variant that failed it
         try:
-            answer = _sample_answer(test, item)
+            answer = sample_answer(test, item)
         except (ExprError, NumericError, KeyError) as exc:
             _report(summary, template, f"test: cannot build the answer ({exc})",
                     line=test.line)
@@ -376,7 +376,7 @@ def _run_tests(template: Template, item: Item, summary: BankSummary) -> None:
                     f"{want}", line=test.line)
 
 
-def _sample_answer(test: SampleAnswer, item: Item) -> object:
+def sample_answer(test: SampleAnswer, item: Item) -> object:
     """The answer a test describes, built for this variant (wire answers are formulas)."""
     if isinstance(item, MatrixItem):
         if isinstance(test.answer, dict):

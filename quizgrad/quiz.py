@@ -23,6 +23,7 @@ from .response import read_boolean, read_choice, read_formula, read_number
 from .response_array import read_array
 from .rng import Stream
 
+NOT_REACHED = "not reached"  # the verdict of an item the session ended before
 QUIT = ("quit", "exit", "q", ":q")
 SKIP = ("skip", "s", "pass")
 HINT = ("hint", "h", "?")
@@ -79,7 +80,8 @@ class Session:
     def run(self) -> list[Row]:
         """Ask every item (and, in practice mode, redraws of the missed ones); the rows.
 
-        The score counts first attempts; practice rounds are for mastery.
+        The score counts first attempts; practice rounds are for mastery. Items the session
+        ended before (quit, end of input, Ctrl-C) are rows too, "not reached", 0 points.
         """
         queue = list(enumerate(self.items))
         templates = list(self.templates) or [None] * len(self.items)
@@ -105,6 +107,10 @@ class Session:
         except KeyboardInterrupt:
             self.stopped = True
             self.io.note("Interrupted.")
+        reached = sum(r.attempt == 0 for r in self.rows)  # the first round asks in order
+        for item in self.items[reached:]:
+            self.rows.append(Row(len(self.rows) + 1, item.title, "", "", NOT_REACHED, (), 0.0,
+                                 item.points))
         points = sum(r.points for r in self.rows if r.attempt == 0)
         total = sum(item.points for item in self.items)
         self.io.summary(self.rows, points, total)

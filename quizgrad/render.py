@@ -449,12 +449,14 @@ class TerminalQuiz:
 
     def summary(self, rows: list[Row], points: float, max_points: float) -> None:
         """The closing table and the score."""
+        from .quiz import NOT_REACHED
+
         table = Table(title="your quiz", title_justify="left")
         for column in ("#", "item", "your answer", "correct answer", "mistake", "points"):
             table.add_column(column, overflow="fold",
                              justify="right" if column in ("#", "points") else "left")
         for row in rows:
-            style = "green" if row.verdict == "correct" else "red"
+            style = {"correct": "green", NOT_REACHED: "dim"}.get(row.verdict, "red")
             title = row.title + (f" (practice {row.attempt})" if row.attempt else "")
             table.add_row(str(row.number), title, row.given, row.expected,
                           ", ".join(row.mistakes) or ("" if row.verdict == "correct"

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+
+import pytest
 
 from quizgrad.bank import bundled_dir, load_banks, templates_of
 from quizgrad.mistakes import CATALOG
@@ -25,3 +28,42 @@ def test_every_bundled_template_has_question_tests_with_a_wrong_answer():
 def test_readme_names_both_setup_commands():
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "<!-- main-command -->" in text and "<!-- test-command -->" in text
+
+
+# "x" as a times sign reads as the input x: "wire x gets upstream x y" (× is the sign used)
+TIMES_X = re.compile(r"(?:(?<![A-Za-z])(?:upstream|gradient|g|f|\d+)|\))\s+x\s+(?=[A-Za-z0-9(])")
+
+
+def _texts(template) -> list[str]:
+    texts = [template.prompt, template.explanation]
+    for choice in getattr(template, "choices", ()):
+        texts += [choice.text, choice.feedback or ""]
+    return texts
+
+
+@pytest.mark.parametrize("text", ["so wire x gets upstream x y", "upstream x s * (1 - s)",
+                                  "2 x 3", "(1 - s) x g"])
+def test_x_as_a_times_sign_is_found(text):
+    assert TIMES_X.search(text)
+
+
+@pytest.mark.parametrize("text", ["so wire x gets upstream × y", "the node sends x the "
+                                  "gradient", "df/dx = y", "x gets 3 × (-4)", "the input x"])
+def test_x_as_an_input_is_not_a_times_sign(text):
+    assert not TIMES_X.search(text)
+
+
+def test_no_bundled_text_or_feedback_writes_x_as_a_times_sign():
+    from quizgrad.check import sample_answer
+    from quizgrad.feedback import item_feedback
+    from quizgrad.items import draw
+    from quizgrad.judge import judge
+    from quizgrad.rng import Stream
+
+    for template in templates_of(load_banks([bundled_dir()])):
+        for text in _texts(template):
+            assert not TIMES_X.search(text), (template.id, text)
+        item = draw(template, Stream("times", template.id))
+        for test in template.tests:  # the feedback on every sample answer, right or wrong
+            for line in item_feedback(item, judge(item, sample_answer(test, item))):
+                assert not TIMES_X.search(line), (template.id, line)

@@ -82,7 +82,8 @@ def test_quitting_midway_ends_with_the_summary(ending):
     other = node_item("x+y", {"x": 1, "y": 2}, 3, item_id="add")
     io = Script(["-8", *ending])
     rows = Session([MUL, other], io).run()
-    assert [r.verdict for r in rows] == ["correct"]
+    assert [(r.title, r.verdict, r.points, r.max_points) for r in rows] == [
+        ("x*y", "correct", 1, 1), ("x+y", "not reached", 0, 1)]
     assert io.of("summary")[0][1:] == (1, 2)
 
 
@@ -92,8 +93,9 @@ def test_keyboard_interrupt_ends_with_the_summary():
             raise KeyboardInterrupt
 
     io = Interrupting([])
-    Session([MUL], io).run()
+    rows = Session([MUL], io).run()
     assert io.of("summary") and "Interrupted." in io.of("info")
+    assert [(r.number, r.verdict) for r in rows] == [(1, "not reached")]
 
 
 def test_practice_brings_missed_items_back_with_new_numbers_until_mastered():
@@ -254,7 +256,8 @@ def test_a_session_in_a_real_terminal_quitting_midway():
     seen = term.expect("wire x>")
     assert "✓ correct" in seen and "\x1b[" in term.raw  # colour in a real terminal
     term.type("quit")
-    term.expect("Score: 1 of 6 points")
+    seen = term.expect("Score: 1 of 6 points")
+    assert seen.count("not reached") == 5  # the closing table lists every item
     assert term.close() == 0
 
 
