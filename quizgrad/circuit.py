@@ -313,11 +313,15 @@ def _programs(node: Node) -> tuple[Program, Program, Classifier | None, tuple[Gr
 
 
 def evaluate(circuit: Circuit, inputs: Mapping[str, Fraction], upstream: Fraction,
-             diagnose: bool = True) -> CircuitPoint:
-    """Forward and backward pass; GradientError when a value or gradient does not exist."""
+             diagnose: bool = True, regime: Regime | None = None) -> CircuitPoint:
+    """Forward and backward pass; GradientError when a value or gradient does not exist.
+
+    With ``diagnose`` every single fault is worked out too, but only, when ``regime`` is
+    given, for a point in that regime (a search within it rejects the others unseen).
+    """
     values: dict[str, Number] = dict(inputs)
     locals_: dict[str, list[Number]] = {}
-    regime: list[int] = []
+    sides: list[int] = []
     at_kink = False
     for step in circuit.steps:
         exact, _, kinks, _ = _programs(step.node)
@@ -331,12 +335,13 @@ def evaluate(circuit: Circuit, inputs: Mapping[str, Fraction], upstream: Fractio
         locals_[step.name] = out[1:]  # type: ignore[assignment]
         if kinks is not None:
             branches = kinks.regime({n: float(v) for n, v in env.items()})
-            regime.extend(branches)
+            sides.extend(branches)
             at_kink = at_kink or kinks.at_kink(branches)
     gradients = _gradients(circuit, locals_, upstream)
+    diagnose = diagnose and (regime is None or tuple(sides) == regime)
     faults = tuple(_faults(circuit, values, locals_, gradients, upstream)) if diagnose else ()
     return CircuitPoint(circuit, dict(inputs), upstream, values, gradients, locals_, faults,
-                        at_kink, tuple(regime))
+                        at_kink, tuple(sides))
 
 
 @functools.lru_cache(maxsize=4096)

@@ -132,7 +132,8 @@ def _judged(template: CircuitTemplate, values: Values, shape: Profile | None
 def _judge(template: CircuitTemplate, inputs: dict[str, Fraction], upstream: Fraction,
            shape: Profile | None) -> Judged[CircuitPoint]:
     try:
-        point = evaluate(template.circuit, inputs, upstream)
+        point = evaluate(template.circuit, inputs, upstream,
+                         regime=shape.regime if shape is not None else None)
     except GradientError as exc:
         return str(exc)
     if point.at_kink and not template.allow_kinks:
