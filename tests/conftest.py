@@ -53,3 +53,20 @@ def bank_problem(write: Callable[[str, str], Path]) -> Callable[[str, str], Prob
         return matching[0]
 
     return find
+
+
+GATE = """
+templates:
+  - id: gate
+    type: wire
+    title: A ReLU with upstream 1
+    node: relu(x)
+    inputs: {x: {int: [-5, 5], exclude: [0]}}
+    upstream: 1
+"""
+
+
+@pytest.fixture
+def gate_bank(write: Callable[[str, str], Path]) -> Path:
+    """A ReLU wire whose open regime no discriminating draw can reach (upstream 1, x integer)."""
+    return write("gate.yaml", GATE)

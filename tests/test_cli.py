@@ -227,17 +227,8 @@ def test_check_without_measuring_variants(run):
     assert data["ok"] and data["coverage"] == [] and data["zero_score"] == 0
 
 
-def test_check_reports_a_regime_that_is_never_drawn_at_its_line(run, write):
-    bank = write("gate.yaml", """
-        templates:
-          - id: gate
-            type: wire
-            title: A ReLU with upstream 1
-            node: relu(x)
-            inputs: {x: {int: [-5, 5], exclude: [0]}}
-            upstream: 1
-        """)
-    result = run("check", str(bank))
+def test_check_reports_a_regime_that_is_never_drawn_at_its_line(run, gate_bank):
+    result = run("check", str(gate_bank))
     assert result.exit_code == 1
     assert "gate.yaml:2: gate: the regime 'relu(x) is open' is never drawn" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr

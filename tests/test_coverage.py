@@ -71,17 +71,8 @@ def test_a_template_whose_filter_removes_answers_is_a_collapse(write):
                               "where its ranges give 5+",)
 
 
-def test_a_regime_no_draw_can_reach_is_reported_with_what_stands_in_its_way(write):
-    bank = write("gate.yaml", """
-        templates:
-          - id: gate
-            type: wire
-            title: A ReLU with upstream 1
-            node: relu(x)
-            inputs: {x: {int: [-5, 5], exclude: [0]}}
-            upstream: 1
-        """)
-    template = load_banks([bank])[0].templates[0]
+def test_a_regime_no_draw_can_reach_is_reported_with_what_stands_in_its_way(gate_bank):
+    template = load_banks([gate_bank])[0].templates[0]
     found = coverage(template, 40)
     assert [(r.label, r.reached) for r in found.regimes] == [("relu(x) is closed", True),
                                                              ("relu(x) is open", False)]

@@ -202,17 +202,8 @@ def test_a_variant_of_a_kinked_template_is_reproducible(name):
     assert first.point.key == again.point.key and first.point.regime == again.point.regime
 
 
-def test_a_regime_no_discriminating_draw_reaches_is_not_drawn(write):
-    bank = write("gate.yaml", """
-        templates:
-          - id: gate
-            type: wire
-            title: A ReLU with upstream 1
-            node: relu(x)
-            inputs: {x: {int: [-5, 5], exclude: [0]}}
-            upstream: 1
-        """)
-    template = load_banks([bank])[0].templates[0]
+def test_a_regime_no_discriminating_draw_reaches_is_not_drawn(gate_bank):
+    template = load_banks([gate_bank])[0].templates[0]
     sides = {side.label: side for side in profile_of(template).regimes}
     assert sides["relu(x) is open"].weight == 0
     assert sides["relu(x) is open"].blocking == {("x", "local-only"),
