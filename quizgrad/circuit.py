@@ -129,14 +129,8 @@ def split_lines(text: str) -> list[str]:
             if part.strip()]
 
 
-@functools.lru_cache(maxsize=1024)
-def parse_circuit(text: str, inputs: tuple[str, ...] | None = None) -> Circuit:
-    """Read a circuit; ``inputs`` declares the input names (else: every name not assigned).
-
-    A name assigned in the circuit is that value everywhere in it, even one that is
-    otherwise a constant (``e = a * b``: e is then not Euler's number). ExprError for a
-    malformed line, a name used before it is assigned, or one assigned twice.
-    """
+def assignments(text: str) -> list[tuple[str, str, str]]:
+    """Each line of a circuit as (name, body, line); ExprError for a line that is none."""
     lines = split_lines(text)
     if not lines:
         raise ExprError("a circuit needs at least one assignment such as f = x * y", text, 0)
@@ -147,6 +141,46 @@ def parse_circuit(text: str, inputs: tuple[str, ...] | None = None) -> Circuit:
             raise ExprError("each line of a circuit is an assignment such as q = x + y",
                             line, 0, len(line))
         parsed.append((match.group(1), match.group(2), line))
+    return parsed
+
+
+def check_assignment(name: str, body: str, line: str, known: list[str], assigned: list[str]
+                     ) -> None:
+    """ExprError unless ``name`` may be assigned here and ``body`` uses only known values."""
+    why = ex.check_name(name, shadows=True)
+    if why:
+        raise ExprError(why, line, 0, len(name))
+    if name in known:
+        raise ExprError(f"'{name}' is already defined; each value is assigned once",
+                        line, 0, len(name))
+    used = [match for match in _NAME.finditer(body) if match.group() in assigned
+            and match.group() not in known]
+    if used:  # (a constant's name would otherwise be read as the constant here)
+        early = used[0].group()
+        raise ExprError(f"'{early}' is used before it is assigned (a value must be "
+                        "assigned before it is used)", line,
+                        line.index(body) + used[0].start(), len(early))
+
+
+def relocated(exc: ExprError, line: str, body: str, known: list[str]) -> ExprError:
+    """An error in a line's body, placed in the line (an unknown name lists the known ones)."""
+    if "unknown name" in exc.message:
+        unknown = exc.message.split("'")[1]
+        return ExprError(f"unknown name '{unknown}'; the names are: {', '.join(known)} (a "
+                         "value must be assigned before it is used)", line,
+                         line.index(body) + exc.position, exc.length)
+    return ExprError(exc.message, line, line.index(body) + exc.position, exc.length)
+
+
+@functools.lru_cache(maxsize=1024)
+def parse_circuit(text: str, inputs: tuple[str, ...] | None = None) -> Circuit:
+    """Read a circuit; ``inputs`` declares the input names (else: every name not assigned).
+
+    A name assigned in the circuit is that value everywhere in it, even one that is
+    otherwise a constant (``e = a * b``: e is then not Euler's number). ExprError for a
+    malformed line, a name used before it is assigned, or one assigned twice.
+    """
+    parsed = assignments(text)
     assigned = [name for name, _, _ in parsed]
     if inputs is None:
         used = [n for _, body, _ in parsed for n in _NAME.findall(body)]
@@ -155,31 +189,12 @@ def parse_circuit(text: str, inputs: tuple[str, ...] | None = None) -> Circuit:
     known = list(inputs)
     steps = []
     for name, body, line in parsed:
-        why = ex.check_name(name, shadows=True)
-        if why:
-            raise ExprError(why, line, 0, len(name))
-        if name in known:
-            raise ExprError(f"'{name}' is already defined; each value is assigned once",
-                            line, 0, len(name))
-        used = [match for match in _NAME.finditer(body) if match.group() in assigned
-                and match.group() not in known]
-        if used:  # (a constant's name would otherwise be read as the constant here)
-            early = used[0].group()
-            raise ExprError(f"'{early}' is used before it is assigned (a value must be "
-                            "assigned before it is used)", line,
-                            line.index(body) + used[0].start(), len(early))
+        check_assignment(name, body, line, known, assigned)
         operands = tuple(dict.fromkeys(n for n in _NAME.findall(body) if n in known))
         try:
             node = Node.parse(body, operands)
         except ExprError as exc:
-            if "unknown name" in exc.message:
-                unknown = exc.message.split("'")[1]
-                raise ExprError(f"unknown name '{unknown}'; the names are: "
-                                f"{', '.join(known)} (a value must be assigned before it is "
-                                "used)", line, line.index(body) + exc.position,
-                                exc.length) from None
-            raise ExprError(exc.message, line, line.index(body) + exc.position,
-                            exc.length) from None
+            raise relocated(exc, line, body, known) from None
         steps.append(Step(name, node))
         known.append(name)
     return Circuit(text.strip(), tuple(inputs), tuple(steps))

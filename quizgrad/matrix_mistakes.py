@@ -24,7 +24,7 @@ from .matrix import (
     softmax,
     transpose,
 )
-from .nodes import FUNCTIONS
+from .nodes import FUNCTIONS, relu
 
 
 @dataclass(frozen=True)
@@ -165,6 +165,10 @@ def _local_only(c: MatrixContext) -> Predictions:
     return {c.parts[0]: _elementwise_derivative(c)}
 
 
+def _gate_on_gradient(c: MatrixContext) -> Predictions:
+    return {c.parts[0]: c.G.map(relu)} if c.node.function == "relu" else {}
+
+
 def _dot_swapped(c: MatrixContext) -> Predictions:
     x, y = c.parts
     g = c.G.entries[0]
@@ -191,6 +195,7 @@ RULES: tuple[MatrixRule, ...] = (
     MatrixRule("upstream-only", None, _upstream_only),
     MatrixRule("forward-value", _k("elementwise"), _forward_value),
     MatrixRule("swapped-wires", _k("dot"), _dot_swapped),
+    MatrixRule("relu-gate-on-gradient", _k("elementwise"), _gate_on_gradient),
 )
 
 # Catalog entries that only matrix nodes have: (id, the line students read).
