@@ -197,13 +197,17 @@ def explain(
         raw_assignments,
     )
     from .explain_matrix import explain_matrix, is_matrix
+    from .explain_network import explain_network
 
     raw = raw_assignments(at)
     circuit = is_circuit(expression)
-    matrix = not circuit and is_matrix(expression, raw)
-    what = "circuit" if circuit else "matrix node" if matrix else "node function"
+    matrix = is_matrix(expression, raw)
+    what = ("circuit of arrays" if circuit and matrix else "circuit" if circuit
+            else "matrix node" if matrix else "node function")
     try:
-        if matrix:
+        if circuit and matrix:
+            data = explain_network(expression, raw, upstream)
+        elif matrix:
             data = explain_matrix(expression, raw, upstream)
         else:
             g = parse_upstream(upstream or "1")
@@ -213,6 +217,8 @@ def explain(
         raise UsageError(f"cannot read the {what}: {exc}") from None
     if as_json:
         _print_json(public(data))
+    elif circuit and matrix:
+        render.network_explanation(data, render.console())
     elif circuit:
         render.circuit_explanation(data, render.console())
     elif matrix:

@@ -38,6 +38,7 @@ from .matrix_eval import evaluate as evaluate_node
 from .nodes import FUNCTIONS
 
 MAX_STEPS = 12  # lines in one array circuit
+NOISE = 1e-13  # a float gradient entry this small is a sum that is 0, rounded
 _BUILT_IN = frozenset({*FUNCTIONS, *MATRIX_FUNCTIONS, *CONSTANTS})
 
 
@@ -146,6 +147,7 @@ class NetworkFault:
 
     mistake: str
     where: str  # the layer's line, or 'a (only the path through s)' for missed-branch
+    at: str  # the value the wrong gradient is sent to
     gradients: dict[str, Array]  # the values whose gradient it changes -> that gradient
 
     @property
@@ -213,6 +215,8 @@ def _sent(node: MatrixNode, values: Mapping[str, Array], upstream: Array, exact:
           ) -> dict[str, Array]:
     """What ``node`` sends to each input when it receives ``upstream``."""
     found = _checked(_programs(node, exact)[1].run(_env(node, values, upstream)))
+    if exact:  # a float's rounding noise where the sum is 0 (exp(s) left the rationals)
+        found = [0.0 if isinstance(v, float) and abs(v) < NOISE else v for v in found]
     sent, at = {}, 0
     for name in node.inputs:
         size = len(node.gradients[name].entries)
@@ -283,7 +287,7 @@ def _fault(point: NetworkPoint, mistake: str, where: str, name: str, array: Arra
     if right is None:
         return None
     if array.shape != right.shape:  # cannot flow further back; only a sole path shows it
-        return NetworkFault(mistake, where, {name: array}) if users == 1 else None
+        return NetworkFault(mistake, where, name, {name: array}) if users == 1 else None
     delta = minus(array, right)
     if all(abs(float(v)) < 1e-12 for v in delta.entries):
         return None
@@ -291,5 +295,5 @@ def _fault(point: NetworkPoint, mistake: str, where: str, name: str, array: Arra
         moved, _ = backward(point.network, point.values, {name: delta}, exact=False)
     except GradientError:
         return None
-    return NetworkFault(mistake, where, {n: plus(point.gradients[n], d)
+    return NetworkFault(mistake, where, name, {n: plus(point.gradients[n], d)
                                          for n, d in moved.items()})

@@ -215,12 +215,40 @@ def matrix_explanation(data: dict[str, Any], out: Console) -> None:
         rule = formula + (f"\n({where})" if where else "")
         table.add_row(name, rule, Text(value, style="magenta"))
     out.print(table)
+    _wrong_answers(data, out, "input")
+
+
+def network_explanation(data: dict[str, Any], out: Console) -> None:
+    """An array circuit: its lines, every value with shape, the backward steps, the mistakes."""
+    for line in data["circuit"]:
+        out.print(Text(f"  {line}", style="bold"), soft_wrap=True)
+    for name, text in data["shown_labels"].items():
+        out.print(Text(f"  {name} = {text} (class indices)"), soft_wrap=True)
+    out.print()
+    table = Table(title="backward, layer by layer (each input gets an array of its own "
+                  "shape; summed where values fan out)", title_justify="left")
+    for column in ("layer", "receives", "sends back"):
+        table.add_column(column, overflow="fold")
+    for line, upstream, sends in data["shown_steps"]:
+        table.add_row(line, upstream, "\n".join(f"{name} ← {value}   ({formula})"
+                                                for name, formula, value in sends))
+    out.print(table)
+    values = Table(title="values and gradients", title_justify="left")
+    for column in ("value", "shape", "forward", "gradient"):
+        values.add_column(column, overflow="fold")
+    for name, shape, forward, gradient in data["shown_values"]:
+        values.add_row(name, shape, forward, Text(gradient, style="magenta"))
+    out.print(values)
+    _wrong_answers(data, out, "value")
+
+
+def _wrong_answers(data: dict[str, Any], out: Console, what: str) -> None:
     for kink in data.get("kinks", []):
         out.print(Text(f"note: {kink}", style="yellow"))
     mistakes = data.get("shown_mistakes", [])
     if mistakes:
         wrong = Table(title="common wrong answers", title_justify="left")
-        for column in ("input", "wrong answer", "mistake", "what it means"):
+        for column in (what, "wrong answer", "mistake", "what it means"):
             wrong.add_column(column, overflow="fold")
         for row in mistakes:
             wrong.add_row(*row)

@@ -239,3 +239,40 @@ def test_check_reports_a_regime_that_is_never_drawn_at_its_line(run, gate_bank):
 def test_explain_knows_the_hyperbolic_functions(run, node, local):
     data = json.loads(run("explain", node, "--at", "x=0.5", "--upstream", "2", "--json").stdout)
     assert data["local"]["x"] == local
+
+
+def test_explain_an_array_circuit_lists_every_value_with_its_shape(run):
+    result = run("explain", "C = A @ B", "--at", "A=[[1,2]]", "--at", "B=[[1],[2]]",
+                 "--upstream", "[[1]]")
+    assert result.exit_code == 0, result.stdout
+    assert "│ A     │ a 1×2 matrix │ [[1, 2]]   │ [[1, 2]]   │" in result.stdout
+    assert "B ← [[1], [2]]   (A.T @ G)" in result.stdout
+
+
+def test_explain_a_two_layer_network_as_json(run):
+    result = run("explain", "h = X @ W1 + b1; a = relu(h); s = a @ W2 + b2; "
+                 "L = softmax_ce(s, y)", "--at", "X=[[1,2],[3,-1]]", "--at",
+                 "W1=[[1,-1],[2,1]]", "--at", "b1=[0,1]", "--at", "W2=[[1,0,-1],[2,1,0]]",
+                 "--at", "b2=[0,0,1]", "--at", "y=[0,2]", "--json")
+    data = json.loads(result.stdout)
+    assert data["shapes"]["W2"] == [2, 3] and data["shapes"]["L"] == []
+    assert [step["node"] for step in data["steps"]] == [
+        "L = softmax_ce(s, y)", "s = a @ W2 + b2", "a = relu(h)", "h = X @ W1 + b1"]
+    assert data["wires"]["h"][1][1] == 0  # h[1,1] = -3: the ReLU is closed there
+    assert data["wires"]["X"][0][0] == 0  # a sum that is exactly 0, not rounding noise
+    assert "no-transpose@s = a @ W2 + b2" in data["mistakes"]["W2"]
+    assert "bias-not-summed@h = X @ W1 + b1" in data["mistakes"]["b1"]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["C = A @ B", "--at", "A=[[1,2]]", "--at", "B=[[1],[2]]"], "give the upstream gradient"),
+    (["C = A @ B", "--at", "A=[[1,2]]", "--at", "B=[[1],[2]]", "--upstream", "[1, 2]"],
+     "G must be a 1×1 matrix, like the output C"),
+    (["C = A @ B", "--at", "A=[[1,2]]", "--at", "B=[[1,2]]", "--upstream", "1"],
+     "inner sizes 2 and 1 differ"),
+])
+def test_explain_an_array_circuit_refuses_bad_input_with_a_message(run, args, message):
+    result = run("explain", *args)
+    assert result.exit_code == 2
+    assert message in " ".join((result.stdout + result.stderr).split())
+    assert "Traceback" not in result.stdout + result.stderr
