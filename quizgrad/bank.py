@@ -18,7 +18,7 @@ from typing import Any
 import sympy as sp
 
 from . import expr as ex
-from .bank_matrix import read_matrix
+from .bank_matrix import read_matrix, read_network
 from .circuit import parse_circuit
 from .engine import Node
 from .errors import BankError, ExprError, Problem
@@ -48,7 +48,7 @@ __all__ = ["Bank", "Choice", "ChoiceTemplate", "CircuitTemplate", "LocalTemplate
            "bank_files", "bundled_dir", "duplicate_ids", "fill", "load_bank", "load_banks",
            "templates_of"]
 
-TYPES = ("wire", "circuit", "matrix", "local", "choice", "truefalse")
+TYPES = ("wire", "circuit", "matrix", "network", "local", "choice", "truefalse")
 VERDICTS = ("correct", "wrong", "invalid", "missing")
 MAX_BANK_BYTES = 5_000_000
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
@@ -145,6 +145,7 @@ _KEYS = {
     "wire": _COMMON | {"node", "inputs", "upstream", "ask", "allow_kinks"},
     "circuit": _COMMON | {"circuit", "inputs", "upstream", "ask", "allow_kinks"},
     "matrix": _COMMON | {"node", "inputs", "upstream", "ask", "allow_kinks"},
+    "network": _COMMON | {"circuit", "inputs", "upstream", "ask", "allow_kinks"},
     "local": _COMMON | {"node", "inputs", "wrt", "let"},
     "choice": _COMMON | {"choices", "shuffle"},
     "truefalse": _COMMON | {"answer", "mistake"},
@@ -158,6 +159,9 @@ _DEFAULT_PROMPTS = {
                "{wires}?",
     "matrix": "The node Y = {node} stored {inputs} in the forward pass and receives the "
               "upstream gradient G = {upstream}. What gradient does it send to {wires}?",
+    "network": "The circuit {circuit} stored {inputs} in the forward pass, and its output "
+               "{output} receives the upstream gradient {upstream}. What gradient arrives at "
+               "{wires}? Each has the shape of its value.",
 }
 
 
@@ -291,7 +295,8 @@ class _Reader:
         common = self.common(item, tid, kind, bank, defaults)
         build = {"wire": self.wire, "local": self.local, "choice": self.choice,
                  "truefalse": self.truefalse, "circuit": self.circuit,
-                 "matrix": lambda i, t, c: read_matrix(self, i, t, c)}[kind]
+                 "matrix": lambda i, t, c: read_matrix(self, i, t, c),
+                 "network": lambda i, t, c: read_network(self, i, t, c)}[kind]
         template = build(item, tid, common)
         if len(self.problems) > before:
             raise _FieldError()
@@ -511,7 +516,7 @@ class _Reader:
         names = set(known)
         for name in ask:
             if name not in names:
-                kind = "circuit" if item.get("type") == "circuit" else "node"
+                kind = "circuit" if item.get("type") in ("circuit", "network") else "node"
                 raise self.problem(item.line_of("ask"), f"'{name}' is not a value of this "
                                    f"{kind}", f"{tid}.ask")
         if len(set(ask)) != len(ask) or not ask:

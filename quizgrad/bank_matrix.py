@@ -23,7 +23,8 @@ import sympy as sp
 
 from .errors import ExprError
 from .matrix import MAX_ENTRIES, Shape, parse_matrix
-from .templates import ArraySpec, ClassSpec, MatrixTemplate, NumberSpec
+from .network import Network, parse_network
+from .templates import ArraySpec, ClassSpec, MatrixTemplate, NetworkTemplate, NumberSpec
 from .yamlio import YamlMap, as_map
 
 if TYPE_CHECKING:
@@ -44,18 +45,7 @@ def read_matrix(reader: Reader, item: YamlMap, tid: str, common: dict[str, Any]
         raise reader.problem(item.line_of("inputs") if "inputs" in item else item.line,
                              "must map each input name to a matrix, a vector or a number",
                              f"{tid}.inputs")
-    raw = as_map(item["inputs"], item.line_of("inputs"))
-    arrays: dict[str, ArraySpec] = {}
-    labels: dict[str, ClassSpec] = {}
-    for name, value in raw.items():
-        field, line = f"{tid}.inputs.{name}", raw.line_of(name)
-        if name in RESERVED:
-            raise reader.problem(line, f"'{name}' {RESERVED[name]}; call the input something "
-                                 "else", field)
-        if isinstance(value, dict) and "class" in value:
-            labels[str(name)] = class_spec(reader, as_map(value, line), field)
-        else:
-            arrays[str(name)] = array_spec(reader, value, line, field)
+    arrays, labels = _inputs(reader, item, tid)
     node = _node(reader, text, arrays, labels, item.line_of("node"), f"{tid}.node")
     if "upstream" in item:
         upstream = array_spec(reader, item["upstream"], item.line_of("upstream"),
@@ -76,6 +66,102 @@ def read_matrix(reader: Reader, item: YamlMap, tid: str, common: dict[str, Any]
                           labels=tuple(labels.items()), upstream=upstream, ask=ask,
                           allow_kinks=kinks,
                           logits=node.parts[0] if node.kind == "softmax_ce" else None)
+
+
+def _inputs(reader: Reader, item: YamlMap, tid: str
+            ) -> tuple[dict[str, ArraySpec], dict[str, ClassSpec]]:
+    """The stored arrays and the class indices of a matrix or network template."""
+    raw = as_map(item["inputs"], item.line_of("inputs"))
+    arrays: dict[str, ArraySpec] = {}
+    labels: dict[str, ClassSpec] = {}
+    for name, value in raw.items():
+        field, line = f"{tid}.inputs.{name}", raw.line_of(name)
+        if name in RESERVED:
+            raise reader.problem(line, f"'{name}' {RESERVED[name]}; call the input something "
+                                 "else", field)
+        if isinstance(value, dict) and "class" in value:
+            labels[str(name)] = class_spec(reader, as_map(value, line), field)
+        else:
+            arrays[str(name)] = array_spec(reader, value, line, field)
+    return arrays, labels
+
+
+def read_network(reader: Reader, item: YamlMap, tid: str, common: dict[str, Any]
+                 ) -> NetworkTemplate:
+    """A network template (a circuit of arrays) from its YAML mapping."""
+    field = f"{tid}.circuit"
+    if "circuit" not in item:
+        raise reader.problem(item.line, "missing required key 'circuit'", field)
+    raw = item["circuit"]
+    text = "\n".join(map(str, raw)) if isinstance(raw, list) else reader.text(
+        raw, item.line_of("circuit"), field)
+    if "inputs" not in item or not isinstance(item["inputs"], dict) or not item["inputs"]:
+        raise reader.problem(item.line_of("inputs") if "inputs" in item else item.line,
+                             "must map each input name to a matrix, a vector or a number",
+                             f"{tid}.inputs")
+    arrays, labels = _inputs(reader, item, tid)
+    network, logits = _network(reader, text, arrays, labels, item.line_of("circuit"), field)
+    out = network.shapes[network.output]
+    size = "×".join(map(str, out)) if out else "a number"
+    if "upstream" in item:
+        upstream = array_spec(reader, item["upstream"], item.line_of("upstream"),
+                              f"{tid}.upstream")
+    elif not out:
+        upstream = ArraySpec((), (NumberSpec("fixed", (sp.S.One,)),))
+    else:
+        raise reader.problem(item.line, f"missing required key 'upstream' (G, {size})",
+                             f"{tid}.upstream")
+    if upstream.shape != out:
+        raise reader.problem(item.line_of("upstream"), f"the upstream gradient must have the "
+                             f"output's shape, {size}", f"{tid}.upstream")
+    ask = reader.ask(item, tid, network.names, default=network.inputs)
+    kinks = reader.optional(item, "allow_kinks", False, reader.flag, f"{tid}.allow_kinks")
+    reader.placeholders(common["prompt"], {*arrays, *labels, "circuit", "upstream", "inputs",
+                                           "wires", "output"}, item, tid)
+    return NetworkTemplate(**common, circuit_text=text, inputs=tuple(arrays.items()),
+                           labels=tuple(labels.items()), upstream=upstream, ask=ask,
+                           allow_kinks=kinks, logits=tuple(logits.items()),
+                           classes=tuple((n, *_rows(network.shapes[z])) for n, z in
+                                         logits.items()))
+
+
+def _rows(shape: Shape) -> tuple[int, int]:
+    """The rows and the classes of a z of ``shape`` (a vector is one row)."""
+    return (1, shape[0]) if len(shape) == 1 else (shape[0], shape[1])
+
+
+def _network(reader: Reader, text: str, arrays: dict[str, ArraySpec],
+             labels: dict[str, ClassSpec], line: int, field: str
+             ) -> tuple[Network, dict[str, str]]:
+    """The network parsed with its class indices (placeholders where they are drawn)."""
+    shapes = {n: s.shape for n, s in arrays.items()}
+    rows = sorted({1} | {s[0] for s in shapes.values() if len(s) == 2}) if labels else [1]
+    try:
+        for count in rows:  # the batch size is not known until the layers are read
+            try:
+                network = parse_network(text, shapes, {n: (0,) * count for n in labels})
+                break
+            except ExprError:
+                if count == rows[-1]:
+                    raise
+        logits = {layer.node.parts[1]: layer.node.parts[0] for layer in network.layers
+                  if layer.node.kind == "softmax_ce"}
+        for name, spec in labels.items():
+            if name not in logits:
+                raise reader.problem(line, f"class indices {name} go with a line "
+                                     f"L = softmax_ce(z, {name})", field)
+            count, classes = _rows(network.shapes[logits[name]])
+            if spec.fixed is not None and (len(spec.fixed) != count or not all(
+                    0 <= k < classes for k in spec.fixed)):
+                raise reader.problem(line, f"{name} needs {count} class index(es) in 0.."
+                                     f"{classes - 1} (one per row of {logits[name]})", field)
+        network = parse_network(text, shapes, {
+            n: spec.fixed if spec.fixed is not None else
+            (0,) * _rows(network.shapes[logits[n]])[0] for n, spec in labels.items()})
+    except ExprError as exc:
+        caret = exc.caret().replace("\n", "\n    ")
+        raise reader.problem(line, f"{exc.describe()}\n    {caret}", field) from None
+    return network, logits
 
 
 def _shape(node: Any) -> str:

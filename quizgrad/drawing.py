@@ -151,20 +151,22 @@ class Layout:
 
 
 def circuit_layout(inputs: list[str], steps: list[tuple[str, str, list[str]]],
-                   values: dict[str, str], gradients: dict[str, str]) -> Layout:
+                   values: dict[str, str], gradients: dict[str, str], sep: str = " = "
+                   ) -> Layout:
     """Lay a circuit out left to right by depth; ``steps`` are (name, line, operands).
 
     Values ride above each wire and gradients below it, as in the CS231n notes; a wire that
-    skips a column runs in a lane under the boxes.
+    skips a column runs in a lane under the boxes. ``sep`` joins a name and its value
+    (': ' where the value is a shape).
     """
     names = [*inputs, *(s[0] for s in steps)]
-    gap = max(max(len(f"{n} = {values.get(n, '')}"), len(f"← {gradients.get(n, '')}"))
+    gap = max(max(len(f"{n}{sep}{values.get(n, '')}"), len(f"← {gradients.get(n, '')}"))
               for n in names) + 6
     boxes, wires, anchors, width, height = _geometry(
         tuple(inputs), tuple((n, line, tuple(ops)) for n, line, ops in steps), gap)
     labels = []
     for name, (x, y) in anchors:
-        labels.append(Label(x, y - 1, f"{name} = {values.get(name, '')}", "value"))
+        labels.append(Label(x, y - 1, f"{name}{sep}{values.get(name, '')}", "value"))
         if gradients.get(name):
             labels.append(Label(x, y + 1, f"← {gradients[name]}", "gradient"))
     return Layout(boxes, wires, tuple(labels), width, height)

@@ -12,7 +12,7 @@ from .circuit_items import CircuitItem
 from .expr import to_text
 from .items import LETTERS, ChoiceItem, Item, LocalItem, TrueFalseItem, WireItem
 from .judge import CORRECT, MISSING, WRONG, Judgement, Part
-from .matrix_items import MatrixItem, rule, show
+from .matrix_items import ArrayItem, show
 from .mistakes import BY_ID
 from .numeric import fmt
 
@@ -47,9 +47,9 @@ def circuit_solution(item: CircuitItem, name: str) -> str:
             f"{'; '.join(pieces)}; together {total}.")
 
 
-def matrix_solution(item: MatrixItem, name: str) -> str:
+def matrix_solution(item: ArrayItem, name: str) -> str:
     """The rule and the right array for one input, e.g. "W gets X.T @ G = [[...]]"."""
-    formula, where = rule(item.node, name)
+    formula, where = item.rule(name)
     return (f"{name} gets {formula} = {show(item.expected[name])}"
             + (f", where {where}." if where else "."))
 
@@ -62,7 +62,7 @@ def back_upstream(point: object, step_name: str) -> object:
 def mistake_sentence(item: Item, part: Part, mistake: str) -> str:
     """The mistake in words, with its working when it can be shown ("That is 2 × 12 = 24: ...")."""
     description = BY_ID[mistake].description
-    if isinstance(item, CircuitItem) and mistake in part.mistakes and part.where:
+    if mistake in part.mistakes and part.where:  # a circuit's: the place is known
         where = part.where[part.mistakes.index(mistake)]
         place = f"at {where}" if mistake == "missed-branch" else f"at the node {where}"
         return f"That is what you get {place}, if you {description}."
@@ -80,9 +80,9 @@ def mistake_sentence(item: Item, part: Part, mistake: str) -> str:
 def part_feedback(item: Item, part: Part) -> str:
     """One part's verdict in words, with the mistake named and the right answer explained."""
     label = f"Wire {part.wire}: " if part.wire is not None else ""
-    if isinstance(item, MatrixItem):
+    if isinstance(item, ArrayItem):
         label = f"{part.wire}: "
-    verb = "sent" if isinstance(item, (WireItem, CircuitItem, MatrixItem)) else "answered"
+    verb = "sent" if isinstance(item, (WireItem, CircuitItem, ArrayItem)) else "answered"
     if not part.asked:
         return f"{label}{part.message}."
     if part.verdict == CORRECT:
@@ -111,7 +111,7 @@ def _right_answer(item: Item, part: Part) -> str:
         return wire_solution(item, part.wire)
     if isinstance(item, CircuitItem) and part.wire is not None:
         return circuit_solution(item, part.wire)
-    if isinstance(item, MatrixItem) and part.wire is not None:
+    if isinstance(item, ArrayItem) and part.wire is not None:
         return matrix_solution(item, part.wire) if part.wire in item.ask else ""
     if isinstance(item, LocalItem):
         return f"The local gradient is df/d{item.wrt} = {to_text(item.expected)}."
@@ -159,9 +159,8 @@ def solution(item: Item) -> list[str]:
     if isinstance(item, WireItem):
         return [f"Forward value f = {fmt(item.point.output)}; upstream gradient "
                 f"{fmt(item.upstream)}."] + [wire_solution(item, w) for w in item.ask]
-    if isinstance(item, MatrixItem):
-        return [f"Forward value Y = {show(item.point.output)}; upstream gradient G = "
-                f"{show(item.upstream)}."] + [matrix_solution(item, n) for n in item.ask]
+    if isinstance(item, ArrayItem):
+        return [item.forward_line()] + [matrix_solution(item, n) for n in item.ask]
     return [_right_answer(item, Part(None, "", _expected(item), CORRECT))]
 
 

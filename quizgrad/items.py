@@ -42,7 +42,7 @@ from .memo import remembered
 from .numeric import Tolerance, fmt
 from .plan import Plan, Point, Predicted, plan_for, point_key
 from .rng import Stream
-from .templates import GradientTemplate, MatrixTemplate
+from .templates import GradientTemplate, MatrixTemplate, NetworkTemplate
 
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
@@ -231,7 +231,7 @@ class TrueFalseItem(Item):
 
 def common(template: Template, prompt: str) -> dict[str, object]:
     """The fields every item copies from its template."""
-    drawn = isinstance(template, GradientTemplate | MatrixTemplate)
+    drawn = isinstance(template, GradientTemplate | MatrixTemplate | NetworkTemplate)
     return {"id": template.id, "template": template.id, "type": template.type,
             "title": template.title, "prompt": prompt, "explanation": template.explanation,
             "points": template.points, "tolerance": template.tolerance,
@@ -375,11 +375,13 @@ def draw(template: Template, stream: Stream) -> Item:
         return circuit_draw(template, stream)[0]
     if isinstance(template, MatrixTemplate):
         return matrix_draw(template, stream)[0]
+    if isinstance(template, NetworkTemplate):
+        return drawn(template, stream)[0]
     raise TypeError(template)  # pragma: no cover - the bank builds no other kind
 
 
-def drawn(template: GradientTemplate | MatrixTemplate, stream: Stream, attempts: int = 100
-          ) -> tuple[Item, int]:
+def drawn(template: GradientTemplate | MatrixTemplate | NetworkTemplate, stream: Stream,
+          attempts: int = 100) -> tuple[Item, int]:
     """A variant of a template that draws numbers, and the draws it took.
 
     With ``attempts`` 1 the first draw is taken, discriminating or not (GradientError when
@@ -387,8 +389,11 @@ def drawn(template: GradientTemplate | MatrixTemplate, stream: Stream, attempts:
     """
     from .circuit_items import circuit_draw
     from .matrix_items import matrix_draw
+    from .network_items import CANDIDATES, network_draw
     from .templates import CircuitTemplate
 
+    if isinstance(template, NetworkTemplate):
+        return network_draw(template, stream, min(attempts, CANDIDATES))
     if isinstance(template, WireTemplate):
         return wire_draw(template, stream, attempts)
     if isinstance(template, CircuitTemplate):

@@ -18,7 +18,7 @@ from .circuit_items import CircuitItem
 from .equiv import equivalent
 from .expr import symbol, to_text
 from .items import ChoiceItem, Item, LocalItem, TrueFalseItem, WireItem, local_mistakes
-from .matrix_items import MatrixItem, close, show
+from .matrix_items import ArrayItem, close, show
 from .numeric import NumericError, fmt, to_float
 from .response import (
     INVALID,
@@ -67,7 +67,7 @@ def judge(item: Item, answer: Any) -> Judgement:
     """Judge ``answer`` (as found in an answer file or typed) against ``item``."""
     if isinstance(item, (WireItem, CircuitItem)):
         parts, extra = _wire_parts(item, answer)
-    elif isinstance(item, MatrixItem):
+    elif isinstance(item, ArrayItem):
         parts, extra = _matrix_parts(item, answer), ()
     elif isinstance(item, LocalItem):
         parts, extra = (_local_part(item, answer),), ()
@@ -121,7 +121,7 @@ def _wire_parts(item: WireItem | CircuitItem, answer: Any
     return (*judged, *parts), extra
 
 
-def _matrix_parts(item: MatrixItem, answer: Any) -> tuple[Part, ...]:
+def _matrix_parts(item: ArrayItem, answer: Any) -> tuple[Part, ...]:
     if isinstance(answer, dict):
         extra = [Part(str(key), raw_text(value), "", INVALID, asked=False, message=(
             f"no input '{key}' is asked here (the inputs are {', '.join(item.ask)})"))
@@ -137,7 +137,7 @@ def _matrix_parts(item: MatrixItem, answer: Any) -> tuple[Part, ...]:
                  for n in item.ask)
 
 
-def _matrix_part(item: MatrixItem, name: str, raw: Any) -> Part:
+def _matrix_part(item: ArrayItem, name: str, raw: Any) -> Part:
     expected = item.expected[name]
     shown = show(expected)
     reading = read_array(raw)
@@ -147,11 +147,13 @@ def _matrix_part(item: MatrixItem, name: str, raw: Any) -> Part:
     if given.shape == expected.shape and close(given.entries, expected.entries,  # type: ignore[union-attr]
                                                item.tolerance):
         return Part(name, reading.raw, shown, CORRECT)
-    found = item.matching(name, given)  # type: ignore[arg-type]
+    found = item.diagnosis(name, given)  # type: ignore[arg-type]
     if given.shape != expected.shape and not found:  # type: ignore[union-attr]
         return Part(name, reading.raw, shown, INVALID,
                     message=item.shape_message(name, given))  # type: ignore[arg-type]
-    return Part(name, reading.raw, shown, WRONG, found)
+    places = tuple(where for _, where in found)
+    return Part(name, reading.raw, shown, WRONG, tuple(m for m, _ in found),
+                where=places if any(places) else ())
 
 
 def _wire_part(item: WireItem | CircuitItem, wire: str, raw: Any) -> Part:

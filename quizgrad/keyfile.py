@@ -28,6 +28,7 @@ from .matrix import Array, parse_matrix
 from .matrix_eval import evaluate as evaluate_matrix
 from .matrix_eval import exact_array
 from .matrix_items import MatrixItem
+from .network_items import NetworkItem, network_from_json, network_json
 from .numeric import Tolerance, json_number
 from .plan import plan_for
 from .textio import TextFileError, read_text
@@ -110,6 +111,9 @@ def item_json(item: Item, mistakes: bool = True) -> dict[str, Any]:
         })
     elif isinstance(item, MatrixItem):
         data.update(_matrix_json(item, mistakes))
+    elif isinstance(item, NetworkItem):
+        data.update(network_json(item))
+        data["mistakes"] = _mistakes(item) if mistakes else None
     elif isinstance(item, LocalItem):
         data.update({"node": item.node.text, "inputs": list(item.node.inputs), "wrt": item.wrt,
                      "let": {name: _formula_text(value) for name, value in item.let},
@@ -161,7 +165,7 @@ def _number(value: Fraction | float) -> int | float:
     return json_number(value) if isinstance(value, Fraction) else float(value)
 
 
-def _mistakes(item: WireItem | CircuitItem | MatrixItem) -> dict[str, dict[str, Any]]:
+def _mistakes(item: WireItem | CircuitItem | MatrixItem | NetworkItem) -> dict[str, dict[str, Any]]:
     """Asked name -> mistake -> its predicted value (rounded), where it differs from the answer."""
     return {name: {mistake: value.nested(rounded) if isinstance(value, Array) else rounded(value)
                    for mistake, value in item.mistake_values(name).items()}  # type: ignore[attr-defined]
@@ -258,6 +262,8 @@ def item_from_json(data: dict[str, Any]) -> Item:
         return CircuitItem(**common, circuit=circuit, ask=tuple(data["ask"]), point=point)
     if kind == "matrix":
         return _matrix_from_json(data, common)
+    if kind == "network":
+        return network_from_json(data, common)
     if kind == "local":
         names = tuple(data["inputs"])
         let = tuple((k, _formula(v, names)) for k, v in data.get("let", {}).items())

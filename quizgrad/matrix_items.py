@@ -16,9 +16,10 @@ from typing import Any
 
 from .compiled import exact_text
 from .discriminate import Assessment, Judged, Profile, few, probe, profiled, search
+from .drawing import Layout
 from .errors import GradientError
 from .items import Item, Key, common
-from .matrix import Array, MatrixNode, describe
+from .matrix import Array, MatrixNode, Shape, describe
 from .matrix_eval import MatrixPoint, env_of, evaluate, exactly
 from .memo import remembered
 from .numeric import Tolerance, fmt
@@ -44,11 +45,76 @@ def close(given: Sequence[float], expected: Sequence[Any], tolerance: Tolerance)
 
 
 @dataclass(frozen=True, kw_only=True)
-class MatrixItem(Item):
+class ArrayItem(Item):
+    """An item whose answers are arrays, one per asked name: a matrix node's or a network's.
+
+    What judging, feedback, sheets and the quiz need of it, each kind supplies: the shapes,
+    the right arrays, which mistakes an answer matches (and where they were made), the
+    textbook rule for each answer, and the arrays shown with the question.
+    """
+
+    ask: tuple[str, ...]
+
+    @property
+    def expected(self) -> dict[str, Array]:
+        """Asked name -> its right gradient."""
+        raise NotImplementedError
+
+    @property
+    def upstream(self) -> Array:
+        """The upstream gradient G on the output."""
+        raise NotImplementedError
+
+    def shape(self, name: str) -> Shape:
+        """The shape of an asked name's gradient (its value's shape)."""
+        return self.expected[name].shape
+
+    def diagnosis(self, name: str, given: Array) -> tuple[tuple[str, str], ...]:
+        """(mistake, where it was made) for each mistake ``given`` matches ('' where: anywhere)."""
+        return tuple((mistake, "") for mistake in self.matching(name, given))
+
+    def matching(self, name: str, given: Array) -> tuple[str, ...]:
+        """The mistakes whose prediction for ``name`` is ``given``."""
+        raise NotImplementedError
+
+    def mistake_values(self, name: str) -> dict[str, Array]:
+        """Mistake (or 'mistake@where') -> predicted array, where it differs from the answer."""
+        raise NotImplementedError
+
+    def rule(self, name: str) -> tuple[str, str]:
+        """The textbook formula for what ``name`` receives, and what its letters stand for."""
+        raise NotImplementedError
+
+    def forward_line(self) -> str:
+        """The forward pass and the upstream gradient in one sentence."""
+        raise NotImplementedError
+
+    def shown(self) -> list[tuple[str, str]]:
+        """(name, text) of every array and class index shown with the question."""
+        raise NotImplementedError
+
+    def shape_message(self, name: str, given: Array) -> str:
+        """Why an answer of the wrong shape cannot be judged."""
+        return (f"expected {describe(self.shape(name))}, the shape of {name}; this "
+                f"answer is {describe(given.shape)}")
+
+    def layout(self, reveal: bool) -> Layout | None:
+        """The drawing of a circuit of arrays (None: a single node, drawn as one box)."""
+        return None
+
+    def hint(self) -> str:
+        """A hint that points the way without giving an array away."""
+        shapes = "; ".join(f"{n} is {describe(self.shape(n))}" for n in self.ask)
+        return (f"Each input gets an array of its own shape ({shapes}). Work out which products "
+                "of G and the other factors give that shape; for a single entry, the gradient "
+                "is the sum over the output of G times the entry's effect on each output.")
+
+
+@dataclass(frozen=True, kw_only=True)
+class MatrixItem(ArrayItem):
     """The gradients a matrix node sends to its asked inputs, at drawn arrays."""
 
     node: MatrixNode
-    ask: tuple[str, ...]
     point: MatrixPoint
 
     @functools.cached_property
@@ -95,10 +161,24 @@ class MatrixItem(Item):
         """The exact gradient of ``name`` as nested lists of text ('7', '3*exp(2)/...')."""
         return exact_nested(self.point, name)
 
-    def shape_message(self, name: str, given: Array) -> str:
-        """Why an answer of the wrong shape cannot be judged."""
-        return (f"expected {describe(self.node.shape(name))}, the shape of {name}; this "
-                f"answer is {describe(given.shape)}")
+    def shape(self, name: str) -> Shape:
+        """The shape of an input."""
+        return self.node.shape(name)
+
+    def rule(self, name: str) -> tuple[str, str]:
+        """The textbook formula for what ``name`` receives, and what its letters stand for."""
+        return rule(self.node, name)
+
+    def forward_line(self) -> str:
+        """The forward value Y and the upstream gradient G, as a sentence."""
+        return f"Forward value Y = {show(self.point.output)}; upstream gradient G = " \
+               f"{show(self.upstream)}."
+
+    def shown(self) -> list[tuple[str, str]]:
+        """The stored arrays, then the class indices."""
+        return [*((n, show(a)) for n, a in self.inputs.items()),
+                *((n, f"{list(v) if len(v) > 1 else v[0]} (class index)")
+                  for n, v in self.node.labels)]
 
 
 def exact_nested(point: MatrixPoint, name: str) -> Any:

@@ -241,11 +241,15 @@ def backward(network: Network, values: Mapping[str, Array], seeds: Mapping[str, 
     return grads, steps
 
 
-def evaluate(network: Network, inputs: Mapping[str, Array], upstream: Array) -> NetworkPoint:
-    """The circuit at ``inputs`` with ``upstream`` on its output (GradientError if undefined)."""
-    values = forward(network, inputs)
-    grads, steps = backward(network, values, {network.output: upstream})
-    gradients = {n: grads.get(n) or zeros(network.shapes[n]) for n in network.names}
+def evaluate(network: Network, inputs: Mapping[str, Array], upstream: Array,
+             exact: bool = True) -> NetworkPoint:
+    """The circuit at ``inputs`` with ``upstream`` on its output (GradientError if undefined).
+
+    Without ``exact`` every value is a float: cheap enough to try many candidate draws.
+    """
+    values = forward(network, inputs, exact)
+    grads, steps = backward(network, values, {network.output: upstream}, exact)
+    gradients = {n: grads.get(n) or zeros(network.shapes[n], exact) for n in network.names}
     predictions, at_kink = {}, False
     for layer in network.layers:
         point = evaluate_node(layer.node, {n: values[n] for n in layer.reads},

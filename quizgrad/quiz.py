@@ -17,8 +17,7 @@ from .errors import GradientError
 from .feedback import item_feedback
 from .items import LETTERS, ChoiceItem, Item, LocalItem, TrueFalseItem, WireItem, draw
 from .judge import CORRECT, Judgement, judge
-from .matrix import describe
-from .matrix_items import MatrixItem
+from .matrix_items import ArrayItem
 from .response import read_boolean, read_choice, read_formula, read_number
 from .response_array import read_array
 from .rng import Stream
@@ -129,7 +128,7 @@ class Session:
         """Ask one item; None when the student quits or input ends."""
         self.io.item(number, total, item)
         answer: Any
-        if isinstance(item, (WireItem, CircuitItem, MatrixItem)) and len(item.ask) > 1:
+        if isinstance(item, (WireItem, CircuitItem, ArrayItem)) and len(item.ask) > 1:
             answer = {}
             for wire in item.ask:
                 raw = self.line(item, _wire_label(item, wire))
@@ -141,7 +140,7 @@ class Session:
                 answer[wire] = raw
         else:
             label = (_wire_label(item, item.ask[0])
-                     if isinstance(item, (WireItem, CircuitItem, MatrixItem)) else _label(item))
+                     if isinstance(item, (WireItem, CircuitItem, ArrayItem)) else _label(item))
             raw = self.line(item, label)
             if raw is None:
                 return None
@@ -186,8 +185,8 @@ SKIPPED = object()
 
 
 def _wire_label(item: Item, name: str) -> str:
-    if isinstance(item, MatrixItem):
-        return f"gradient of {name} ({'×'.join(map(str, item.node.shape(name))) or 'number'})"
+    if isinstance(item, ArrayItem):
+        return f"gradient of {name} ({'×'.join(map(str, item.shape(name))) or 'number'})"
     return f"wire {name}"
 
 
@@ -203,12 +202,12 @@ def unreadable(item: Item, raw: str, label: str = "") -> str | None:
     """Why ``raw`` cannot be read as an answer to ``item`` (None when it can, or is empty)."""
     if not raw.strip():
         return "Type an answer (or skip)"
-    if isinstance(item, MatrixItem):
+    if isinstance(item, ArrayItem):
         reading = read_array(raw)
         name = next((n for n in item.ask if label.startswith(f"gradient of {n} ")), None)
         if reading.ok and name is not None:
             given = reading.value
-            if given.shape != item.node.shape(name) and not item.matching(name, given):  # type: ignore[union-attr]
+            if given.shape != item.shape(name) and not item.matching(name, given):  # type: ignore[union-attr]
                 return item.shape_message(name, given)  # type: ignore[arg-type]
     elif isinstance(item, (WireItem, CircuitItem)):
         reading = read_number(raw)
@@ -231,11 +230,8 @@ def hint(item: Item) -> str:
         parts = [f"df/d{w} = {item.plan.local_text[w]}" for w in item.ask]
         return (f"The local gradient: {'; '.join(parts)}. Evaluate it at the stored inputs and "
                 f"multiply by the upstream gradient {_number(item.upstream)}.")
-    if isinstance(item, MatrixItem):
-        shapes = "; ".join(f"{n} is {describe(item.node.shape(n))}" for n in item.ask)
-        return (f"Each input gets an array of its own shape ({shapes}). Work out which products "
-                "of G and the other factors give that shape; for a single entry, the gradient "
-                "is the sum over the output of G times the entry's effect on each output.")
+    if isinstance(item, ArrayItem):
+        return item.hint()
     if isinstance(item, CircuitItem):
         return ("Go backwards node by node: each node multiplies the gradient it receives by its "
                 "local gradients, and a value that feeds several nodes adds up what they send.")

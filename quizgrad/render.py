@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from .judge import Judgement
     from .keyfile import Key
     from .lms import Written
-    from .matrix_items import MatrixItem
+    from .matrix_items import ArrayItem
     from .quiz import Row
 
 STYLES = {"value": "cyan", "gradient": "magenta", "node": "bold", "wire": "dim", "": ""}
@@ -401,7 +401,7 @@ class TerminalQuiz:
         from .circuit_items import CircuitItem
         from .drawing import layout_lines
         from .items import LETTERS, ChoiceItem, WireItem
-        from .matrix_items import MatrixItem
+        from .matrix_items import ArrayItem
         from .numeric import fmt
 
         self.out.print()
@@ -416,7 +416,7 @@ class TerminalQuiz:
         if isinstance(item, CircuitItem):
             drawing = layout_lines(item.blank_layout)
             self.out.print(styled(drawing), no_wrap=True, crop=True)
-        if isinstance(item, MatrixItem):
+        if isinstance(item, ArrayItem):
             self.matrix(item, reveal=False)
         if isinstance(item, ChoiceItem):
             for index, choice in enumerate(item.choices):
@@ -432,7 +432,7 @@ class TerminalQuiz:
         from .circuit_items import CircuitItem, layout_for
         from .drawing import layout_lines
         from .items import WireItem
-        from .matrix_items import MatrixItem
+        from .matrix_items import ArrayItem
         from .numeric import fmt
 
         if judgement.verdict == "correct":
@@ -450,23 +450,27 @@ class TerminalQuiz:
         if isinstance(item, CircuitItem):
             drawing = layout_lines(layout_for(item.circuit, item.point))
             self.out.print(styled(drawing), no_wrap=True, crop=True)
-        if isinstance(item, MatrixItem):
+        if isinstance(item, ArrayItem):
             self.matrix(item, reveal=True)
 
-    def matrix(self, item: MatrixItem, reveal: bool) -> None:
-        """A matrix node: drawn with shapes on its wires, then the arrays themselves."""
+    def matrix(self, item: ArrayItem, reveal: bool) -> None:
+        """An array item: drawn with shapes on its wires, then the arrays themselves."""
+        from .drawing import layout_lines
         from .matrix_items import show
 
         def size(shape: tuple[int, ...]) -> str:
             return "×".join(map(str, shape)) or "number"
 
-        labels = [WireLabel(n, size(a.shape), "?" if n in item.ask and not reveal else "")
-                  for n, a in item.inputs.items()]
-        self.out.print(draw_node(item.node.text, labels, size(item.point.output.shape), "G",
-                                 output_name="Y", sep=": "), no_wrap=True, crop=True)
-        arrays = [(n, show(a)) for n, a in item.inputs.items()]
-        arrays += [(n, f"{list(v) if len(v) > 1 else v[0]} (class index)")
-                   for n, v in item.node.labels]
+        layout = item.layout(reveal)
+        if layout is not None:
+            self.out.print(styled(layout_lines(layout)), no_wrap=True, crop=True)
+        else:  # a single matrix node
+            labels = [WireLabel(n, size(a.shape), "?" if n in item.ask and not reveal else "")
+                      for n, a in item.inputs.items()]  # type: ignore[attr-defined]
+            self.out.print(draw_node(item.node.text, labels,  # type: ignore[attr-defined]
+                                     size(item.point.output.shape), "G",  # type: ignore[attr-defined]
+                                     output_name="Y", sep=": "), no_wrap=True, crop=True)
+        arrays = item.shown()
         arrays.append(("G", show(item.upstream)))
         if reveal:
             arrays += [(f"d{n}", show(item.expected[n])) for n in item.ask]

@@ -59,6 +59,9 @@ _TOLERANCE = {"anyOf": [{"type": "number", "minimum": 0, "exclusiveMaximum": 1},
                                         "absolute": {"type": "number", "minimum": 0}}}]}
 
 
+_ARRAYS = ("matrix", "network")  # the kinds whose inputs are arrays
+
+
 def _mistake() -> dict[str, Any]:
     return {"enum": sorted(m.id for m in CATALOG)}
 
@@ -78,11 +81,11 @@ def _properties(kind: str) -> dict[str, Any]:
         "node": {"type": "string"},
         "circuit": {"anyOf": [{"type": "string"}, {"type": "array", "items": {
             "type": "string"}}]},
-        "inputs": ({**_NAMES, "additionalProperties": _ARRAY} if kind == "matrix"
+        "inputs": ({**_NAMES, "additionalProperties": _ARRAY} if kind in _ARRAYS
                    else {"anyOf": [{**_NAMES, "additionalProperties": _SPEC},
                                    {"type": "array", "items": {"type": "string"}}]}
                    if kind == "local" else {**_NAMES, "additionalProperties": _SPEC}),
-        "upstream": _ARRAY if kind == "matrix" else _SPEC,
+        "upstream": _ARRAY if kind in _ARRAYS else _SPEC,
         "ask": _ASK, "allow_kinks": {"type": "boolean"}, "wrt": {"type": "string"},
         "let": {"type": "object", "additionalProperties": {"type": "string"}},
         "choices": {"type": "array", "minItems": 2, "maxItems": 26, "items": {"anyOf": [
@@ -100,7 +103,8 @@ def bank_schema() -> dict[str, Any]:
     for kind in TYPES:
         required = ["id", "type", "title"]
         required += {"wire": ["node", "inputs"], "circuit": ["circuit", "inputs"],
-                     "matrix": ["node", "inputs"], "local": ["node", "inputs"],
+                     "matrix": ["node", "inputs"], "network": ["circuit", "inputs"],
+                     "local": ["node", "inputs"],
                      "choice": ["choices", "prompt"], "truefalse": ["answer", "prompt"]}[kind]
         templates.append({"title": f"a {kind} template", "type": "object",
                           "required": required, "additionalProperties": False,

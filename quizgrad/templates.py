@@ -6,7 +6,7 @@ import functools
 import re
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sympy as sp
 
@@ -15,6 +15,9 @@ from .engine import Node
 from .matrix import Array, MatrixNode, Shape, parse_matrix
 from .numeric import Tolerance
 from .rng import Stream
+
+if TYPE_CHECKING:
+    from .network import Network
 
 PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
 
@@ -242,6 +245,39 @@ class MatrixTemplate(Template):
     def node(self, labels: dict[str, tuple[int, ...]]) -> MatrixNode:
         """The node for given class indices (the labels are part of the formula)."""
         return parse_matrix(self.node_text, {n: s.shape for n, s in self.inputs}, labels)
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class NetworkTemplate(Template):
+    """Gradients in a circuit of arrays (a network's layers): stored arrays, asked values."""
+
+    circuit_text: str
+    inputs: tuple[tuple[str, ArraySpec], ...]
+    labels: tuple[tuple[str, ClassSpec], ...]
+    upstream: ArraySpec
+    ask: tuple[str, ...]
+    allow_kinks: bool = False
+    logits: tuple[tuple[str, str], ...] = ()  # label -> the z of its softmax_ce(z, label)
+    classes: tuple[tuple[str, int, int], ...] = ()  # label, the rows and columns of its z
+
+    @property
+    def randomized(self) -> bool:
+        """Whether any stored array, class index or the upstream gradient is drawn."""
+        return self.upstream.random or any(spec.random for _, spec in self.inputs) or any(
+            spec.fixed is None for _, spec in self.labels)
+
+    @functools.cached_property
+    def draws(self) -> int | None:
+        """How many different points a draw can give (None: too many to list)."""
+        return _product([spec.count for _, array in [*self.inputs, ("", self.upstream)]
+                         for spec in array.entries] + [None] * any(
+            spec.fixed is None for _, spec in self.labels))
+
+    def network(self, labels: dict[str, tuple[int, ...]]) -> Network:
+        """The circuit for given class indices (the labels are part of its formulas)."""
+        from .network import parse_network
+
+        return parse_network(self.circuit_text, {n: s.shape for n, s in self.inputs}, labels)
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
