@@ -209,12 +209,14 @@ def _first_parse(text: str, shapes: dict[str, Shape], labels: dict[str, ClassSpe
 
 
 def array_spec(reader: Reader, value: Any, line: int, field: str) -> ArraySpec:
-    """A given array (nested lists of numbers), a number, or {shape: [...], int: ...}."""
+    """A given array (nested lists), a number, {shape: [...], int: ...} or {int: ...} (a number)."""
     if isinstance(value, dict):
         raw = as_map(value, line)
-        if "shape" not in raw:
+        if "shape" not in raw and not set(raw) & {"int", "decimal", "choice"}:
             raise reader.problem(line, "give the shape, e.g. {shape: [2, 3], int: [-3, 3]}",
                                  field)
+        if "shape" not in raw:  # a number, drawn like any stored value
+            return ArraySpec((), (reader.number_spec(raw, line, field),))
         shape = _read_shape(reader, raw["shape"], raw.line_of("shape"), f"{field}.shape")
         rest = as_map({k: v for k, v in raw.items() if k != "shape"}, raw.line)
         rest.key_lines = {k: raw.line_of(k) for k in rest}

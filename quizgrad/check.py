@@ -40,10 +40,12 @@ from .expr import parse
 from .items import Item, WireItem, draw, drawn, profile
 from .judge import judge
 from .matrix import entry_name, indices, parse_matrix
-from .matrix_items import MatrixItem
+from .matrix_items import ArrayItem, MatrixItem
+from .network import composed as composed_network
+from .network_items import NetworkItem
 from .numeric import NumericError, to_float
 from .rng import Stream
-from .templates import GradientTemplate
+from .templates import GradientTemplate, NetworkTemplate
 
 STEP = sp.Rational(1, 10**20)
 DIGITS = 60
@@ -150,7 +152,8 @@ def check_banks(paths: Iterable[Path | str] = (), samples: int = 6, variants: in
         summary.file, summary.name, summary.templates = bank.file, bank.name, len(bank.templates)
         for template in bank.templates:
             worst = max(worst, _check_template(template, summary, samples))
-            if variants and isinstance(template, (GradientTemplate, MatrixTemplate)):
+            if variants and isinstance(template, (GradientTemplate, MatrixTemplate,
+                                                  NetworkTemplate)):
                 _check_coverage(template, summary, variants)
     for dupe in duplicate_ids(banks):
         next(s for s in summaries if s.file == dupe.file).problems.append(dupe)
@@ -175,7 +178,7 @@ def _report(summary: BankSummary, template: Template, message: str, note: bool =
 
 def _check_template(template: Template, summary: BankSummary, samples: int) -> float:
     """Sample one template, verify its gradients, run its tests; the worst relative error."""
-    if isinstance(template, (WireTemplate, CircuitTemplate, MatrixTemplate)):
+    if isinstance(template, (WireTemplate, CircuitTemplate, MatrixTemplate, NetworkTemplate)):
         return _check_wire(template, summary, samples if template.randomized else 1)
     worst = _check_local(template, summary, samples) if isinstance(
         template, LocalTemplate) else 0.0
@@ -199,13 +202,14 @@ def _check_wire(template: WireTemplate | CircuitTemplate | MatrixTemplate,
         summary.samples += 1
         summary.draws += tries
         verify = (_verify_wire if isinstance(item, WireItem) else _verify_circuit
-                  if isinstance(item, CircuitItem) else _verify_matrix)
+                  if isinstance(item, CircuitItem) else _verify_network
+                  if isinstance(item, NetworkItem) else _verify_matrix)
         worst = max(worst, verify(template, item, summary))  # type: ignore[arg-type]
         _run_tests(template, item, summary)
     if failures:
         _report(summary, template, f"{failures} of {samples} samples found no usable draw; "
                 f"last: {last}")
-    if template.randomized and samples > failures:
+    if template.randomized and samples > failures and profile(template) is not None:
         _discrimination_notes(template, summary, attempts / (samples - failures))
     return worst
 
@@ -317,6 +321,36 @@ def _verify_matrix(template: MatrixTemplate, item: MatrixItem, summary: BankSumm
     return worst
 
 
+def _verify_network(template: NetworkTemplate, item: NetworkItem, summary: BankSummary
+                    ) -> float:
+    """Every entry of every input's gradient against a finite difference of sum(G * output)."""
+    point, network = item.point, item.network
+    if point.at_kink:
+        return 0.0
+    out = composed_network(network)[network.output]
+    loss = sp.Add(*(_exact(g) * y for g, y in zip(point.upstream.entries, out.entries,
+                                                  strict=True)))
+    at = {sp.Symbol(entry_name(n, i), real=True): _exact(v) for n in network.inputs
+          for i, v in zip(indices(network.shapes[n]), point.values[n].entries, strict=True)}
+    worst = 0.0
+    for name in network.inputs:
+        for index, value in zip(indices(network.shapes[name]),
+                                point.gradients[name].entries, strict=True):
+            sym = sp.Symbol(entry_name(name, index), real=True)
+            try:
+                approx = difference(loss, at, sym)
+            except NumericError as exc:
+                _report(summary, template, f"finite difference failed: the value {exc}")
+                return worst
+            error = relative_error(_exact(value), approx)
+            summary.derivatives += 1
+            worst = max(worst, error)
+            if error > RELATIVE and (abs(approx) > 1e-12 or abs(float(value)) > 1e-9):
+                _report(summary, template, f"the gradient entry {sym} disagrees with the "
+                        f"finite difference {sp.N(approx, 15)}")
+    return worst
+
+
 def _exact(value: object) -> sp.Expr:
     from fractions import Fraction
 
@@ -378,7 +412,7 @@ def _run_tests(template: Template, item: Item, summary: BankSummary) -> None:
 
 def sample_answer(test: SampleAnswer, item: Item) -> object:
     """The answer a test describes, built for this variant (wire answers are formulas)."""
-    if isinstance(item, MatrixItem):
+    if isinstance(item, ArrayItem):
         if isinstance(test.answer, dict):
             return {str(k): _array_answer(v, item) for k, v in test.answer.items()}
         return _array_answer(test.answer, item)
@@ -401,12 +435,17 @@ def _evaluate(text: object, env: dict[str, object]) -> str:
     return str(value) if not isinstance(value, float) else repr(value)
 
 
-def _array_answer(text: object, item: MatrixItem) -> object:
-    """A test's array answer: given as a list, or a matrix formula in the inputs, G and Y."""
+def _array_answer(text: object, item: ArrayItem) -> object:
+    """A test's array answer: as a list, or a matrix formula in the values, G (and Y)."""
     if not isinstance(text, str) or not text.strip() or text.lstrip().startswith("["):
         return text  # given as it would be typed
-    arrays = {**item.inputs, "G": item.upstream, "Y": item.point.output}
-    node = parse_matrix(text, {n: a.shape for n, a in arrays.items()}, dict(item.node.labels))
+    if isinstance(item, NetworkItem):
+        arrays = {**item.point.values, "G": item.upstream}
+        labels = dict(item.network.labels)
+    else:
+        arrays = {**item.inputs, "G": item.upstream, "Y": item.point.output}  # type: ignore[attr-defined]
+        labels = dict(item.node.labels)  # type: ignore[attr-defined]
+    node = parse_matrix(text, {n: a.shape for n, a in arrays.items()}, labels)
     at = {sp.Symbol(entry_name(n, i), real=True): _exact(v)
           for n, a in arrays.items() for i, v in zip(indices(a.shape), a.entries, strict=True)}
     return node.output.map(lambda e: repr(to_float(e.xreplace(at)))).nested()

@@ -21,7 +21,7 @@ from .generate import anonymous, draw_one
 from .items import ChoiceItem, Item, LocalItem, TrueFalseItem, WireItem
 from .judge import WRONG, Part
 from .matrix import describe
-from .matrix_items import MatrixItem
+from .matrix_items import ArrayItem
 from .mistakes import BY_ID
 from .numeric import fmt
 from .templates import Template
@@ -123,7 +123,7 @@ def _questions(item: Item, category: str, variant: str) -> list[Question]:
                                     "</p>" if many else ""),
                           item.points / len(item.ask), general, _numeric_answers(item, w),
                           _other(item, w)) for w in item.ask]
-    if isinstance(item, MatrixItem):
+    if isinstance(item, ArrayItem):
         return [_grid(item, n, f"{name} ({n})" if len(item.ask) > 1 else name, category,
                       prompt, general) for n in item.ask]  # a grid per asked input
     if isinstance(item, ChoiceItem):
@@ -176,7 +176,7 @@ def _other(item: WireItem | CircuitItem, wire: str) -> str:
     return html.escape(f"Not right. {worked}")
 
 
-def _grid(item: MatrixItem, name: str, title: str, category: str, prompt: str,
+def _grid(item: ArrayItem, name: str, title: str, category: str, prompt: str,
           general: str) -> Grid:
     """The gradient of input ``name`` as a grid question called ``title``."""
     right = item.expected[name]
@@ -195,15 +195,21 @@ def _grid(item: MatrixItem, name: str, title: str, category: str, prompt: str,
                         item.tolerance.accepts(guess, a.value) for a in answers):
                     continue
                 answers.append(Answer(guess, _width(item, guess), 0.0, html.escape(
-                    f"This entry is what you get if you {BY_ID[mistake].description}.")))
+                    f"This entry is what you get if you {_described(mistake)}.")))
             cells.append(tuple(answers))
         rows.append(tuple(cells))
-    whole = tuple((html.escape(f"You {BY_ID[m].description}."),
+    whole = tuple((html.escape(f"You {_described(m)}."),
                    tuple(Answer(float(v), _width(item, float(v)), 0.0, "") for v in a.entries))
                   for m, a in mistakes)
     return Grid(title, category, prompt + f"<p>The gradient of {html.escape(name)} is "
                 f"{describe(shape)}: give each entry.</p>", item.points / len(item.ask),
                 general, name, tuple(rows), whole)
+
+
+def _described(label: str) -> str:
+    """A mistake's description; for 'mistake@where' (a network's), where it was made too."""
+    mistake, _, where = label.partition("@")
+    return BY_ID[mistake].description + (f" (at {where})" if where else "")
 
 
 def _choice_feedback(correct: bool, feedback: str | None, mistake: str | None) -> str:

@@ -33,6 +33,7 @@ from .matrix import (
     entry_name,
     indices,
     parse_matrix,
+    symbols,
 )
 from .matrix_eval import evaluate as evaluate_node
 from .nodes import FUNCTIONS
@@ -261,7 +262,12 @@ def evaluate(network: Network, inputs: Mapping[str, Array], upstream: Array,
 
 
 def faults(point: NetworkPoint) -> list[NetworkFault]:
-    """Every single mistake in the backward pass that changes some gradient, in order."""
+    """Every single mistake in the backward pass, in order.
+
+    A mistake whose formula is the right one (upstream-only where the local gradient is
+    the identity) is none; one that happens to give the right array at this point is kept,
+    so that a draw where it hides can be told.
+    """
     network, found = point.network, []
     sent = {step.layer.name: step.sent for step in point.backward}
     for layer in network.layers:
@@ -291,13 +297,27 @@ def _fault(point: NetworkPoint, mistake: str, where: str, name: str, array: Arra
     if right is None:
         return None
     if array.shape != right.shape:  # cannot flow further back; only a sole path shows it
-        return NetworkFault(mistake, where, name, {name: array}) if users == 1 else None
-    delta = minus(array, right)
-    if all(abs(float(v)) < 1e-12 for v in delta.entries):
-        return None
-    try:
+        return NetworkFault(mistake, where, name, {name: _floats(array)}) if users == 1 \
+            else None
+    delta = _floats(minus(array, right))  # (an accidental 0, a symmetric a in a.T @ G, is
+    try:                                   # kept: the fault hides there, draws avoid that)
         moved, _ = backward(point.network, point.values, {name: delta}, exact=False)
     except GradientError:
         return None
-    return NetworkFault(mistake, where, name, {n: plus(point.gradients[n], d)
-                                         for n, d in moved.items()})
+    return NetworkFault(mistake, where, name, {n: _floats(plus(point.gradients[n], d))
+                                               for n, d in moved.items()})
+
+
+def _floats(array: Array) -> Array:
+    return Array(array.shape, tuple(float(v) for v in array.entries))
+
+
+def composed(network: Network) -> dict[str, Array]:
+    """Every value as formulas in the inputs' entries (for checks; it grows with depth)."""
+    formulas = {name: symbols(name, network.shapes[name]) for name in network.inputs}
+    for layer in network.layers:
+        at = {sym: value for name in layer.reads
+              for sym, value in zip(layer.node.symbols(name).entries, formulas[name].entries,
+                                    strict=True)}
+        formulas[layer.name] = layer.node.output.map(lambda e, at=at: e.xreplace(at))
+    return formulas

@@ -32,8 +32,8 @@ _SPEC: dict[str, Any] = {
         "oneOf": [{"required": ["int"]}, {"required": ["decimal"]}, {"required": ["choice"]}]}]}
 _ARRAY: dict[str, Any] = {
     "description": "a matrix (a list of rows), a vector, a number, {shape: [...], int: [...]}, "
-                   "or class indices {class: random}",
-    "anyOf": [_NUMBER,
+                   "a drawn number {int: [...]}, or class indices {class: random}",
+    "anyOf": [_NUMBER, _SPEC["anyOf"][1],
               {"type": "array", "items": _NUMBER, "minItems": 1},
               {"type": "array", "items": {"type": "array", "items": _NUMBER, "minItems": 1},
                "minItems": 1},

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from quizgrad.bank import (
+    TYPES,
     ChoiceTemplate,
     LocalTemplate,
     TrueFalseTemplate,
@@ -265,4 +266,4 @@ def test_bundled_banks_load_with_unique_ids():
     ids = [t.id for b in banks for t in b.templates]
     assert len(ids) == len(set(ids)) >= 30
     kinds = {t.type for b in banks for t in b.templates}
-    assert kinds == {"wire", "circuit", "matrix", "local", "choice", "truefalse"}
+    assert kinds == set(TYPES)  # every kind of item the banks can hold

@@ -86,7 +86,7 @@ def test_key_items_are_complete_and_agree_with_the_engine(run, tmp_path):
     key = json.loads((out / "key.json").read_text(encoding="utf-8"))
     assert key["format"] == "quizgrad-key/1" and key["seed"] == "k"
     assert {b["name"] for b in key["banks"]} == {"seed", "nodes", "composite", "local",
-                                                 "circuits", "matrices"}
+                                                 "circuits", "matrices", "networks"}
     assert all(len(b["sha256"]) == 64 for b in key["banks"])
     assert [v["id"] for v in key["variants"]] == ["v1", "v2", "v3", "v4"] or \
         [v["id"] for v in key["variants"]] == ["v01", "v02", "v03", "v04"]
@@ -152,7 +152,8 @@ def test_html_sheet_is_self_contained_and_complete(run, tmp_path):
     sheet = _Sheet()
     sheet.feed((out / "sheets" / "v01.html").read_text(encoding="utf-8"))
     assert sheet.sections == len(items)
-    assert sheet.svgs == sum(item["type"] in ("wire", "circuit", "matrix") for item in items)
+    drawn = ("wire", "circuit", "matrix", "network")
+    assert sheet.svgs == sum(item["type"] in drawn for item in items)
     assert "style" in sheet.tags and "script" not in sheet.tags
     assert not [v for k, v in sheet.attrs if k in ("src", "href")]  # nothing external
     for item in items:
@@ -192,7 +193,7 @@ def test_answer_templates_are_blank_valid_submissions(run, tmp_path):
         assert list(data["answers"]) == [item["id"] for item in variant["items"]]
         for item in variant["items"]:
             answer = data["answers"][item["id"]]
-            if item["type"] in ("wire", "circuit", "matrix") and len(item["ask"]) > 1:
+            if item["type"] in ("wire", "circuit", "matrix", "network") and len(item["ask"]) > 1:
                 assert answer == dict.fromkeys(item["ask"])
             else:
                 assert answer in (None, "")
@@ -211,8 +212,8 @@ def test_json_summary(run, tmp_path):
     result = run("generate", "--seed", "j", "--count", "2", "--out", str(tmp_path / "o"),
                  "--json")
     data = json.loads(result.stdout)
-    assert data["variants"] == 2 and data["items_per_variant"] == 45
-    assert data["points_per_variant"] == 45
+    assert data["variants"] == 2 and data["items_per_variant"] == 48
+    assert data["points_per_variant"] == 53  # the three network items are worth 8
 
 
 BAD_ROSTERS = [
@@ -359,12 +360,12 @@ def test_only_items_that_can_come_back_are_remembered():
     from quizgrad.formats import sheets
     from quizgrad.generate import draw_items
     from quizgrad.keyfile import KeyVariant
-    from quizgrad.templates import GradientTemplate, MatrixTemplate
+    from quizgrad.templates import GradientTemplate, MatrixTemplate, NetworkTemplate
 
     templates = pick(load_banks([]), [])
     items = draw_items(templates, "memo", "v1")
     for template, item in zip(templates, items, strict=True):
-        drawn = isinstance(template, GradientTemplate | MatrixTemplate)
+        drawn = isinstance(template, GradientTemplate | MatrixTemplate | NetworkTemplate)
         assert item.repeats == (few(template.draws) if drawn else True), template.id
     kinds = {item.repeats for item in items}
     assert kinds == {True, False}  # the bundled banks have both

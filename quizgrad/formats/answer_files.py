@@ -10,7 +10,7 @@ from ..circuit_items import CircuitItem
 from ..items import LETTERS, ChoiceItem, Item, LocalItem, TrueFalseItem, WireItem
 from ..keyfile import KeyVariant
 from ..matrix import describe
-from ..matrix_items import MatrixItem
+from ..matrix_items import ArrayItem
 
 HEADER = """\
 # quizgrad answer file{who}
@@ -47,8 +47,8 @@ def answer_entry(item: Item, number: int) -> str:
     detail: tuple[object, ...] = ()
     if isinstance(item, (WireItem, CircuitItem)):
         kind, detail = "wires", item.ask
-    elif isinstance(item, MatrixItem):
-        kind, detail = "arrays", tuple((n, item.node.shape(n)) for n in item.ask)
+    elif isinstance(item, ArrayItem):
+        kind, detail = "arrays", tuple((n, item.shape(n)) for n in item.ask)
     elif isinstance(item, LocalItem):
         kind, detail = "formula", (item.wrt, tuple(n for n, _ in item.let))
     elif isinstance(item, ChoiceItem):

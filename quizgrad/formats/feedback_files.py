@@ -11,7 +11,7 @@ from ..grade import GRADED, StudentResult
 from ..items import Item, WireItem
 from ..judge import CORRECT
 from ..keyfile import KeyVariant
-from ..matrix_items import MatrixItem
+from ..matrix_items import ArrayItem
 from ..numeric import fmt
 
 MARK = {"correct": "correct", "wrong": "wrong", "invalid": "could not be read",
@@ -19,7 +19,7 @@ MARK = {"correct": "correct", "wrong": "wrong", "invalid": "could not be read",
 
 
 def _answer(item: Item, result_parts: list[tuple[str | None, str]]) -> str:
-    if isinstance(item, (WireItem, CircuitItem, MatrixItem)) and len(item.ask) > 1:
+    if isinstance(item, (WireItem, CircuitItem, ArrayItem)) and len(item.ask) > 1:
         return ", ".join(f"{wire}: {given or '—'}" for wire, given in result_parts if wire)
     return (result_parts[0][1] if result_parts else "") or "—"
 

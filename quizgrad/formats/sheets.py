@@ -16,7 +16,7 @@ from ..drawing import Layout, WireLabel, by_geometry, circuit, layout_text, plai
 from ..items import LETTERS, ChoiceItem, Item, LocalItem, TrueFalseItem, WireItem
 from ..keyfile import KeyVariant
 from ..matrix import Array
-from ..matrix_items import MatrixItem, show
+from ..matrix_items import ArrayItem, MatrixItem, show
 from ..memo import remembered
 from ..numeric import fmt
 
@@ -97,16 +97,18 @@ def _markdown_body(item: Item) -> str:
         drawing = layout_text(item.blank_layout)
         lines += ["```text", drawing, "```", ""]
         lines += [f"- gradient at {name}: ______" for name in item.ask]
-    elif isinstance(item, MatrixItem):
-        labels = [WireLabel(n, _size(a.shape), "?" if n in item.ask else "")
-                  for n, a in item.inputs.items()]
-        drawing = _matrix_drawing(item.node.text, tuple(labels),
-                                  _size(item.point.output.shape))
-        arrays = [f"{n} = {show(a)}" for n, a in item.inputs.items()]
-        arrays += [f"{n} = {list(v) if len(v) > 1 else v[0]} (class index)"
-                   for n, v in item.node.labels]
+    elif isinstance(item, ArrayItem):
+        layout = item.layout(reveal=False)
+        if layout is not None:
+            drawing = layout_text(layout)
+        else:  # a single matrix node
+            labels = [WireLabel(n, _size(a.shape), "?" if n in item.ask else "")
+                      for n, a in item.inputs.items()]  # type: ignore[attr-defined]
+            drawing = _matrix_drawing(item.node.text, tuple(labels),  # type: ignore[attr-defined]
+                                      _size(item.point.output.shape))  # type: ignore[attr-defined]
+        arrays = [f"{n} = {text}" for n, text in item.shown()]
         lines += ["```text", drawing, "", *arrays, f"G = {show(item.upstream)}", "```", ""]
-        lines += [f"- gradient of {n} ({_size(item.node.shape(n))}): ______" for n in item.ask]
+        lines += [f"- gradient of {n} ({_size(item.shape(n))}): ______" for n in item.ask]
     elif isinstance(item, LocalItem):
         helpers = ", ".join(name for name, _ in item.let)
         lines.append(f"- df/d{item.wrt} = ______" + (f" (you may use {helpers})"
@@ -315,12 +317,19 @@ def _answers_html(item: Item) -> str:
         rows = "".join(f'<li>wire {escape(w)}: <span class="blank"></span></li>'
                        for w in item.ask)
         return f'{node_svg(item)}<ul class="answers">{rows}</ul>'
-    if isinstance(item, MatrixItem):
+    if isinstance(item, ArrayItem):
         arrays = "".join(matrix_table(n, a) for n, a in
-                         [*item.inputs.items(), ("G", item.upstream)])
-        rows = "".join(f'<li>gradient of {escape(n)} ({_size(item.node.shape(n))}): '
+                         [*item.inputs.items(), ("G", item.upstream)])  # type: ignore[attr-defined]
+        rows = "".join(f'<li>gradient of {escape(n)} ({_size(item.shape(n))}): '
                        '<span class="blank wide"></span></li>' for n in item.ask)
-        return (f'{matrix_svg(item)}<div class="arrays">{arrays}</div>'
+        layout = item.layout(reveal=False)
+        if layout is None:
+            drawing = matrix_svg(item)  # type: ignore[arg-type]
+        else:  # a circuit of arrays: its class indices join the arrays
+            drawing = layout_svg(layout, item.network.text)  # type: ignore[attr-defined]
+            arrays += "".join(f'<div class="array"><span>{escape(n)} = {escape(text)}</span>'
+                              "</div>" for n, text in item.shown() if n not in item.inputs)  # type: ignore[attr-defined]
+        return (f'{drawing}<div class="arrays">{arrays}</div>'
                 f'<ul class="answers">{rows}</ul>')
     if isinstance(item, LocalItem):
         helpers = ", ".join(name for name, _ in item.let)
