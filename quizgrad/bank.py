@@ -49,6 +49,7 @@ __all__ = ["Bank", "Choice", "ChoiceTemplate", "CircuitTemplate", "LocalTemplate
            "templates_of"]
 
 TYPES = ("wire", "circuit", "matrix", "network", "local", "choice", "truefalse")
+DRAWN = ("wire", "circuit", "matrix", "network")  # the kinds that draw numbers
 VERDICTS = ("correct", "wrong", "invalid", "missing")
 MAX_BANK_BYTES = 5_000_000
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")

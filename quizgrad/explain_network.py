@@ -12,9 +12,10 @@ from typing import Any
 from .errors import UsageError
 from .explain_matrix import _LABELS, _array, _labels, _number, is_matrix
 from .matrix import describe
-from .matrix_items import rule, show
+from .matrix_items import show
 from .mistakes import BY_ID
 from .network import evaluate, faults, parse_network
+from .network_items import layer_rule
 from .numeric import Tolerance, json_number
 
 
@@ -61,7 +62,7 @@ def explain_network(expression: str, values: dict[str, str], upstream: str | Non
                 shown.append((name, show(array), f"{fault.mistake}\nat {fault.where}",
                               BY_ID[fault.mistake].description))
     steps = [{"node": step.layer.line, "upstream": step.upstream.nested(_number),
-              "sends": {n: {"rule": rule(step.layer.node, n)[0],
+              "sends": {n: {"rule": layer_rule(step.layer, n),
                             "gradient": a.nested(_number)} for n, a in step.sent.items()}}
              for step in point.backward]
     return {
@@ -80,7 +81,7 @@ def explain_network(expression: str, values: dict[str, str], upstream: str | Non
         "shown_values": [(n, describe(network.shapes[n]), show(point.values[n]),
                           show(point.gradients[n])) for n in network.names],
         "shown_steps": [(step.layer.line, show(step.upstream),
-                         [(n, rule(step.layer.node, n)[0], show(a))
+                         [(n, layer_rule(step.layer, n), show(a))
                           for n, a in step.sent.items()]) for step in point.backward],
         "shown_labels": {n: str(list(v)) for n, v in labels.items()},
         "shown_mistakes": shown,

@@ -20,7 +20,7 @@ from .errors import GradientError
 from .items import Item, Key, common
 from .matrix import Array, Shape, describe
 from .matrix_items import ArrayItem, close, rule, show
-from .network import Network, NetworkFault, NetworkPoint, evaluate, faults
+from .network import Layer, Network, NetworkFault, NetworkPoint, evaluate, faults
 from .numeric import Tolerance
 from .rng import Stream
 from .templates import NetworkTemplate, fill
@@ -101,7 +101,7 @@ class NetworkItem(ArrayItem):
         if name == self.network.output:
             return "G, the upstream gradient", ""
         users = self.network.consumers(name)
-        parts = [f"{rule(layer.node, name)[0]} from {layer.line}" for layer in users]
+        parts = [f"{layer_rule(layer, name)} from {layer.line}" for layer in users]
         where = ("G is the gradient of " + " and of ".join(u.name for u in users)
                  + (" in each" if len(users) > 1 else ""))
         if len(users) > 1:
@@ -118,7 +118,7 @@ class NetworkItem(ArrayItem):
     def shown(self) -> list[tuple[str, str]]:
         """The stored arrays, then the class indices."""
         return [*((n, show(a)) for n, a in self.inputs.items()),
-                *((n, f"{list(v) if len(v) > 1 else v[0]} (class index)")
+                *((n, f"{list(v)} (class indices)" if len(v) > 1 else f"{v[0]} (class index)")
                   for n, v in self.network.labels)]
 
     def hint(self) -> str:
@@ -140,6 +140,19 @@ class NetworkItem(ArrayItem):
                 else "G"
         steps = [(layer.name, layer.line, list(layer.reads)) for layer in network.layers]
         return circuit_layout(list(network.inputs), steps, shapes, gradients, sep=": ")
+
+
+def layer_rule(layer: Layer, name: str) -> str:
+    """The textbook rule of one layer for one of its inputs, in the layer's own names."""
+    node = layer.node
+    if node.kind == "softmax_ce":  # (the matrix rule calls softmax(z) s, a name taken here)
+        z, y = node.parts
+        rows = len(node.symbols(z).rows())
+        return f"G * (softmax({z}) - onehot({y}))" + (f" / {rows}" if rows > 1 else "")
+    g, local = node.upstream(), node.gradients[name]
+    if local.shape == g.shape and local.entries in (g.entries, tuple(-e for e in g.entries)):
+        return "G" if local.entries == g.entries else "-G"  # an add or a subtract
+    return rule(node, name)[0]
 
 
 def network_draw(template: NetworkTemplate, stream: Stream, attempts: int = CANDIDATES
