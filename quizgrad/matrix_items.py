@@ -21,13 +21,13 @@ from .errors import GradientError
 from .items import Item, Key, common
 from .matrix import Array, MatrixNode, Shape, describe
 from .matrix_eval import MatrixPoint, env_of, evaluate, exactly
+from .matrix_mistakes import UPSTREAM_BLIND
 from .memo import remembered
 from .numeric import Tolerance, fmt
 from .rng import Stream
 from .templates import MatrixTemplate, fill
 
 Draw = tuple[dict[str, Array], Array, dict[str, tuple[int, ...]]]
-UPSTREAM_BLIND = frozenset({"local-only"})  # right by definition when G is 1
 
 
 def show(array: Array) -> str:

@@ -58,6 +58,7 @@ class MatrixContext:
 
 
 Predictions = dict[str, Array | None]
+UPSTREAM_BLIND = frozenset({"local-only"})  # the right answer by definition where G is 1
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from .matrix import (
     symbols,
 )
 from .matrix_eval import evaluate as evaluate_node
+from .matrix_mistakes import UPSTREAM_BLIND
 from .nodes import FUNCTIONS
 
 MAX_STEPS = 12  # lines in one array circuit
@@ -271,9 +272,12 @@ def faults(point: NetworkPoint) -> list[NetworkFault]:
     network, found = point.network, []
     sent = {step.layer.name: step.sent for step in point.backward}
     for layer in network.layers:
+        unit = all(v == 1 for v in point.gradients[layer.name].entries)
         for name in layer.reads:
             right = sent.get(layer.name, {}).get(name)
             for mistake, array in point.predictions[layer.name][name]:
+                if unit and mistake in UPSTREAM_BLIND:
+                    continue  # leaving out a G of 1 changes nothing: no mistake here
                 fault = _fault(point, mistake, layer.line, name, array, right,
                                len(network.consumers(name)))
                 if fault:
