@@ -153,8 +153,8 @@ def test_check_verifies_the_network_bank(run):
      "W: {shape: [2, 2], int: [-2, 2]}}\n    ask: [q]", "'q' is not a value of this circuit"),
     ("circuit: [h = X @ W]\n    inputs: {X: {shape: [2, 2], int: [-2, 2]}, "
      "W: {shape: [2, 2], int: [-2, 2]}}", "missing required key 'upstream' (G, 2×2)"),
-    ("circuit: ['s = X @ W', 'L = softmax_ce(s, y)']\n    inputs: {X: {shape: [2, 2], int: [-2, 2]},"
-     " W: {shape: [2, 3], int: [-2, 2]}, y: {class: [0, 5]}}",
+    ("circuit: ['s = X @ W', 'L = softmax_ce(s, y)']\n    inputs: {X: {shape: [2, 2], "
+     "int: [-2, 2]}, W: {shape: [2, 3], int: [-2, 2]}, y: {class: [0, 5]}}",
      "y needs 2 class index(es) in 0..2 (one per row of s)"),
 ])
 def test_a_bad_network_template_is_reported_at_its_line(write, body, message):
