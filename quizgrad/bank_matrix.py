@@ -17,7 +17,8 @@ of z) or ``y: {class: 2}`` / ``y: {class: [2, 0]}``.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
+from typing import Any, Protocol
 
 import sympy as sp
 
@@ -27,8 +28,35 @@ from .network import Network, parse_network
 from .templates import ArraySpec, ClassSpec, MatrixTemplate, NetworkTemplate, NumberSpec
 from .yamlio import YamlMap, as_map
 
-if TYPE_CHECKING:
-    from .bank import _Reader as Reader
+
+class Reader(Protocol):
+    """What this module needs of the bank reader (:mod:`quizgrad.bank` passes its own)."""
+
+    def problem(self, line: int, message: str, field: str | None = None) -> Exception:
+        """Record a problem at ``line`` and return the exception that stops this field."""
+
+    def text(self, value: Any, line: int, field: str, *, empty: bool = False) -> str:
+        """A text value."""
+
+    def flag(self, value: Any, line: int, field: str) -> bool:
+        """A true/false value."""
+
+    def optional(self, mapping: YamlMap, key: str, default: Any, read: Any, field: str
+                 ) -> Any:
+        """``mapping[key]`` read by ``read``, or ``default``."""
+
+    def number_spec(self, value: Any, line: int, field: str) -> NumberSpec:
+        """A fixed number or how one is drawn."""
+
+    def number(self, value: Any, line: int, field: str) -> sp.Rational:
+        """An exact number."""
+
+    def ask(self, item: YamlMap, tid: str, known: Iterable[str],
+            default: tuple[str, ...]) -> tuple[str, ...]:
+        """The asked names."""
+
+    def placeholders(self, prompt: str, names: set[str], item: YamlMap, tid: str) -> None:
+        """Check a prompt's placeholders against ``names``."""
 
 MAX_SIDE = 8
 RESERVED = {"G": "stands for the upstream gradient in prompts, rules and test answers",

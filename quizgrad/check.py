@@ -37,8 +37,9 @@ from .coverage import VARIANTS, Coverage, coverage
 from .engine import Node, kinks
 from .errors import BankError, ExprError, GradientError, Problem
 from .expr import parse
-from .items import Item, WireItem, draw, drawn, profile
+from .items import Item, WireItem
 from .judge import judge
+from .kinds import draw, drawn, profile
 from .matrix import entry_name, indices, parse_matrix
 from .matrix_items import ArrayItem, MatrixItem
 from .network import composed as composed_network

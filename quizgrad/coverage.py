@@ -22,8 +22,9 @@ from dataclasses import dataclass
 
 from .discriminate import Side
 from .errors import GradientError
-from .items import Item, drawn, profile
+from .items import Item
 from .judge import judge
+from .kinds import drawn, profile
 from .matrix import Array
 from .rng import Stream
 from .templates import GradientTemplate, MatrixTemplate

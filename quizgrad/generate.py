@@ -24,9 +24,10 @@ from .errors import GradientError, OutputError, QuizgradError, UsageError
 from .formats.answer_files import answer_entry, answer_page
 from .formats.sheets import html_page, html_section, markdown_page, markdown_section
 from .gcpause import paused
-from .items import Item, draw, profile, wire_draw
+from .items import Item, wire_draw
 from .keyfile import KeyVariant
 from .keytext import KEY_SEPARATOR, KEY_TAIL, item_text, key_head, variant_text
+from .kinds import draw, profile
 from .rng import Stream
 from .roster import Student
 from .templates import CircuitTemplate, MatrixTemplate

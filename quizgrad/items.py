@@ -357,65 +357,6 @@ def truefalse_item(template: TrueFalseTemplate) -> TrueFalseItem:
                          answer=template.answer, mistake=template.mistake)
 
 
-def draw(template: Template, stream: Stream) -> Item:
-    """One variant of any template, without discrimination (see :mod:`quizgrad.generate`)."""
-    if isinstance(template, WireTemplate):
-        return draw_wire(template, stream)
-    if isinstance(template, LocalTemplate):
-        return local_item(template)
-    if isinstance(template, ChoiceTemplate):
-        return choice_item(template, stream)
-    if isinstance(template, TrueFalseTemplate):
-        return truefalse_item(template)
-    from .circuit_items import circuit_draw
-    from .matrix_items import matrix_draw
-    from .templates import CircuitTemplate, MatrixTemplate
-
-    if isinstance(template, CircuitTemplate):
-        return circuit_draw(template, stream)[0]
-    if isinstance(template, MatrixTemplate):
-        return matrix_draw(template, stream)[0]
-    if isinstance(template, NetworkTemplate):
-        return drawn(template, stream)[0]
-    raise TypeError(template)  # pragma: no cover - the bank builds no other kind
-
-
-def drawn(template: GradientTemplate | MatrixTemplate | NetworkTemplate, stream: Stream,
-          attempts: int = 100) -> tuple[Item, int]:
-    """A variant of a template that draws numbers, and the draws it took.
-
-    With ``attempts`` 1 the first draw is taken, discriminating or not (GradientError when
-    it sits on a kink or a value does not exist there).
-    """
-    from .circuit_items import circuit_draw
-    from .matrix_items import matrix_draw
-    from .network_items import CANDIDATES, network_draw
-    from .templates import CircuitTemplate
-
-    if isinstance(template, NetworkTemplate):
-        return network_draw(template, stream, min(attempts, CANDIDATES))
-    if isinstance(template, WireTemplate):
-        return wire_draw(template, stream, attempts)
-    if isinstance(template, CircuitTemplate):
-        return circuit_draw(template, stream, attempts)
-    return matrix_draw(template, stream, attempts)
-
-
-def profile(template: Template) -> Profile | None:
-    """What a drawn template's draws can reach (None for the kinds that draw no numbers)."""
-    from .circuit_items import profile_of as circuit_profile
-    from .matrix_items import profile_of as matrix_profile
-    from .templates import CircuitTemplate, MatrixTemplate
-
-    if isinstance(template, WireTemplate):
-        return profile_of(template)
-    if isinstance(template, CircuitTemplate):
-        return circuit_profile(template)
-    if isinstance(template, MatrixTemplate):
-        return matrix_profile(template)
-    return None
-
-
 def _and(parts: list[str]) -> str:
     if len(parts) <= 1:
         return "".join(parts)

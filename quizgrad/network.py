@@ -182,16 +182,22 @@ def _programs(node: MatrixNode, exact: bool) -> tuple[Program, Program]:
             Program(gradients, exact=exact))
 
 
+@functools.lru_cache(maxsize=512)
+def _names(node: MatrixNode) -> tuple[tuple[tuple[str, tuple[str, ...]], ...], tuple[str, ...]]:
+    """Each input's entry names, and the upstream's ('_g[...]'), as the programs read them."""
+    return (tuple((name, tuple(entry_name(name, i) for i in indices(node.shape(name))))
+                  for name in node.inputs),
+            tuple(entry_name("_g", i) for i in indices(node.output.shape)))
+
+
 def _env(node: MatrixNode, values: Mapping[str, Array], upstream: Array | None = None
          ) -> dict[str, Number]:
+    inputs, g = _names(node)
     env: dict[str, Number] = {}
-    for name in node.inputs:
-        env.update((entry_name(name, i), v) for i, v in zip(indices(node.shape(name)),
-                                                             values[name].entries,
-                                                             strict=True))
+    for name, names in inputs:
+        env.update(zip(names, values[name].entries, strict=True))
     if upstream is not None:
-        env.update((entry_name("_g", i), v) for i, v in zip(indices(node.output.shape),
-                                                             upstream.entries, strict=True))
+        env.update(zip(g, upstream.entries, strict=True))
     return env
 
 
@@ -244,14 +250,21 @@ def backward(network: Network, values: Mapping[str, Array], seeds: Mapping[str, 
 
 
 def evaluate(network: Network, inputs: Mapping[str, Array], upstream: Array,
-             exact: bool = True) -> NetworkPoint:
+             exact: bool = True, like: NetworkPoint | None = None) -> NetworkPoint:
     """The circuit at ``inputs`` with ``upstream`` on its output (GradientError if undefined).
 
     Without ``exact`` every value is a float: cheap enough to try many candidate draws.
+    ``like``, the same point worked out in floats, lends its mistakes' predictions and kinks.
     """
+    if not exact:  # (a Fraction among floats would make every operation slow)
+        inputs = {n: _floats(inputs[n]) for n in network.inputs}
+        upstream = _floats(upstream)
     values = forward(network, inputs, exact)
     grads, steps = backward(network, values, {network.output: upstream}, exact)
     gradients = {n: grads.get(n) or zeros(network.shapes[n], exact) for n in network.names}
+    if like is not None:
+        return NetworkPoint(network, values, upstream, gradients, tuple(steps),
+                            like.predictions, like.at_kink)
     predictions, at_kink = {}, False
     for layer in network.layers:
         point = evaluate_node(layer.node, {n: values[n] for n in layer.reads},
@@ -271,6 +284,7 @@ def faults(point: NetworkPoint) -> list[NetworkFault]:
     """
     network, found = point.network, []
     sent = {step.layer.name: step.sent for step in point.backward}
+    floats = {name: _floats(array) for name, array in point.values.items()}
     for layer in network.layers:
         unit = all(v == 1 for v in point.gradients[layer.name].entries)
         for name in layer.reads:
@@ -278,7 +292,7 @@ def faults(point: NetworkPoint) -> list[NetworkFault]:
             for mistake, array in point.predictions[layer.name][name]:
                 if unit and mistake in UPSTREAM_BLIND:
                     continue  # leaving out a G of 1 changes nothing: no mistake here
-                fault = _fault(point, mistake, layer.line, name, array, right,
+                fault = _fault(point, floats, mistake, layer.line, name, array, right,
                                len(network.consumers(name)))
                 if fault:
                     found.append(fault)
@@ -288,15 +302,16 @@ def faults(point: NetworkPoint) -> list[NetworkFault]:
             continue
         for user in users:
             kept = sent.get(user.name, {}).get(name) or zeros(network.shapes[name], False)
-            fault = _fault(point, "missed-branch", f"{name} (only the path through {user.name})",
-                           name, kept, point.gradients[name], 1)
+            fault = _fault(point, floats, "missed-branch",
+                           f"{name} (only the path through {user.name})", name, kept,
+                           point.gradients[name], 1)
             if fault:
                 found.append(fault)
     return found
 
 
-def _fault(point: NetworkPoint, mistake: str, where: str, name: str, array: Array,
-           right: Array | None, users: int) -> NetworkFault | None:
+def _fault(point: NetworkPoint, floats: Mapping[str, Array], mistake: str, where: str,
+           name: str, array: Array, right: Array | None, users: int) -> NetworkFault | None:
     """The fault that sends ``array`` to ``name`` where ``right`` belongs, carried back."""
     if right is None:
         return None
@@ -305,7 +320,7 @@ def _fault(point: NetworkPoint, mistake: str, where: str, name: str, array: Arra
             else None
     delta = _floats(minus(array, right))  # (an accidental 0, a symmetric a in a.T @ G, is
     try:                                   # kept: the fault hides there, draws avoid that)
-        moved, _ = backward(point.network, point.values, {name: delta}, exact=False)
+        moved, _ = backward(point.network, floats, {name: delta}, exact=False)
     except GradientError:
         return None
     return NetworkFault(mistake, where, name, {n: _floats(plus(point.gradients[n], d))

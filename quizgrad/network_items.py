@@ -11,7 +11,7 @@ pushes the draws into a corner; it only makes other draws preferred.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
@@ -39,6 +39,7 @@ class NetworkItem(ArrayItem):
 
     network: Network
     point: NetworkPoint
+    found: tuple[NetworkFault, ...] | None = field(default=None, compare=False, repr=False)
 
     @functools.cached_property
     def key(self) -> tuple[object, ...]:
@@ -65,7 +66,7 @@ class NetworkItem(ArrayItem):
     @functools.cached_property
     def faults(self) -> tuple[NetworkFault, ...]:
         """Every single mistake in the backward pass (worked out in floats)."""
-        return tuple(faults(self.point))
+        return self.found if self.found is not None else tuple(faults(self.point))
 
     def shape(self, name: str) -> Shape:
         """The shape of a value."""
@@ -158,7 +159,8 @@ def layer_rule(layer: Layer, name: str) -> str:
 def network_draw(template: NetworkTemplate, stream: Stream, attempts: int = CANDIDATES
                  ) -> tuple[NetworkItem, int]:
     """A variant of a network template whose mistakes show, and the draws it took."""
-    best: tuple[tuple[int, int], dict[str, Array], Array, dict[str, tuple[int, ...]]] | None
+    best: tuple[tuple[int, int], dict[str, Array], Array, dict[str, tuple[int, ...]],
+                NetworkPoint, list[NetworkFault]] | None
     best, last, tries = None, "no draw was tried", 0
     for _ in range(attempts if template.randomized else 1):
         tries += 1
@@ -174,22 +176,24 @@ def network_draw(template: NetworkTemplate, stream: Stream, attempts: int = CAND
         if point.at_kink and not template.allow_kinks:
             last = "every draw sat on a kink (a non-differentiable point)"
             continue
-        score = _score(point, template.ask, template.tolerance)
+        found = faults(point)
+        score = _score(point, found, template.ask, template.tolerance)
         if best is None or score < best[0]:
-            best = (score, inputs, upstream, labels)
+            best = (score, inputs, upstream, labels, point, found)
         if score == (0, 0):
             break
     if best is None:
         raise GradientError(f"no usable draw in {tries} attempts: {last}")
-    _, inputs, upstream, labels = best
-    point = evaluate(template.network(labels), inputs, upstream)
-    return network_item(template, point), tries
+    _, inputs, upstream, labels, candidate, found = best
+    point = evaluate(template.network(labels), inputs, upstream, like=candidate)
+    return network_item(template, point, tuple(found)), tries
 
 
-def _score(point: NetworkPoint, ask: tuple[str, ...], tolerance: Tolerance) -> tuple[int, int]:
+def _score(point: NetworkPoint, found: list[NetworkFault], ask: tuple[str, ...],
+           tolerance: Tolerance) -> tuple[int, int]:
     """(faults that give an asked value its right array, asked gradients entirely 0)."""
     hidden = 0
-    for fault in faults(point):
+    for fault in found:
         for name in ask:
             array, right = fault.gradients.get(name), point.gradients[name]
             if array is not None and array.shape == right.shape and close(
@@ -199,8 +203,9 @@ def _score(point: NetworkPoint, ask: tuple[str, ...], tolerance: Tolerance) -> t
     return hidden, dead
 
 
-def network_item(template: NetworkTemplate, point: NetworkPoint) -> NetworkItem:
-    """The item of ``template`` at an exactly evaluated point."""
+def network_item(template: NetworkTemplate, point: NetworkPoint,
+                 found: tuple[NetworkFault, ...] | None = None) -> NetworkItem:
+    """The item of ``template`` at an exactly evaluated point (and its faults, if known)."""
     network = point.network
     shown = {n: show(point.values[n]) for n in network.inputs}
     labels = {n: (str(v[0]) if len(v) == 1 else "[" + ", ".join(map(str, v)) + "]")
@@ -213,7 +218,7 @@ def network_item(template: NetworkTemplate, point: NetworkPoint) -> NetworkItem:
         "wires": _and(wires),
     }
     return NetworkItem(**common(template, fill(template.prompt, placeholders)),  # type: ignore[arg-type]
-                       network=network, ask=template.ask, point=point)
+                       network=network, ask=template.ask, point=point, found=found)
 
 
 def _and(parts: list[str]) -> str:

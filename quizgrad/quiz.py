@@ -15,8 +15,9 @@ from .bank import Template
 from .circuit_items import CircuitItem
 from .errors import GradientError
 from .feedback import item_feedback
-from .items import LETTERS, ChoiceItem, Item, LocalItem, TrueFalseItem, WireItem, draw
+from .items import LETTERS, ChoiceItem, Item, LocalItem, TrueFalseItem, WireItem
 from .judge import CORRECT, Judgement, judge
+from .kinds import draw
 from .matrix_items import ArrayItem
 from .response import read_boolean, read_choice, read_formula, read_number
 from .response_array import read_array

@@ -56,8 +56,8 @@ def test_x_as_an_input_is_not_a_times_sign(text):
 def test_no_bundled_text_or_feedback_writes_x_as_a_times_sign():
     from quizgrad.check import sample_answer
     from quizgrad.feedback import item_feedback
-    from quizgrad.items import draw
     from quizgrad.judge import judge
+    from quizgrad.kinds import draw
     from quizgrad.rng import Stream
 
     for template in templates_of(load_banks([bundled_dir()])):

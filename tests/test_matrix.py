@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from quizgrad.bank import load_bank
 from quizgrad.errors import BankError
-from quizgrad.items import draw
 from quizgrad.judge import judge
+from quizgrad.kinds import draw
 from quizgrad.matrix import Array, parse_matrix
 from quizgrad.matrix_eval import evaluate
 from quizgrad.matrix_items import MatrixItem

@@ -13,9 +13,9 @@ from test_quiz import Script
 
 from quizgrad.bank import load_bank, load_banks
 from quizgrad.errors import BankError
-from quizgrad.items import draw
 from quizgrad.judge import judge
 from quizgrad.keyfile import item_from_json, item_json
+from quizgrad.kinds import draw
 from quizgrad.network_items import NetworkItem
 from quizgrad.quiz import Session
 from quizgrad.rng import Stream
