@@ -129,6 +129,16 @@ class NetworkItem(ArrayItem):
                 "its node to the gradient its output received, a value used by several layers "
                 f"adds up what they send, and every gradient has its value's shape ({shapes}).")
 
+    def lines(self) -> list[str]:
+        """The circuit layer by layer with every shape (for a terminal too narrow to draw it)."""
+        out = []
+        width = max(len(layer.line) for layer in self.network.layers)
+        for layer in self.network.layers:
+            reads = ", ".join(f"{n}: {size(self.shape(n))}" for n in layer.reads)
+            out.append(f"{layer.line.ljust(width)}   {layer.name}: "
+                       f"{size(self.shape(layer.name))}, from {reads}")
+        return out
+
     def layout(self, reveal: bool) -> Layout:
         """The circuit with each value's shape; gradients' shapes, or '?' where asked."""
         network = self.network

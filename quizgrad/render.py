@@ -462,7 +462,10 @@ class TerminalQuiz:
             return "×".join(map(str, shape)) or "number"
 
         layout = item.layout(reveal)
-        if layout is not None:
+        if layout is not None and layout.width > self.out.width:  # too wide: layer by layer
+            for line in item.lines():  # type: ignore[attr-defined]
+                self.out.print(Text(f"  {line}"), no_wrap=True, crop=True)
+        elif layout is not None:
             self.out.print(styled(layout_lines(layout)), no_wrap=True, crop=True)
         else:  # a single matrix node
             labels = [WireLabel(n, size(a.shape), "?" if n in item.ask and not reveal else "")

@@ -164,3 +164,11 @@ def test_a_bad_network_template_is_reported_at_its_line(write, body, message):
         load_bank(bank)
     found = [str(p) for p in caught.value.problems]
     assert any(message in text and "bad.yaml:" in text for text in found), found
+
+
+def test_take_lists_a_network_too_wide_for_the_terminal_layer_by_layer(run):
+    result = run("take", "questions/7-networks.yaml", "--seed", "3", "--count", "1",
+                 input="quit\n")
+    assert result.exit_code == 0
+    assert "  L = softmax_ce(s, y)   L: number, from s: 2×3" in result.stdout
+    assert "┤ h = X @ W1 + b1 ├" not in result.stdout  # 170 columns would be cut off at 100
