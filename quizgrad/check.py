@@ -193,6 +193,7 @@ def _check_wire(template: WireTemplate | CircuitTemplate | MatrixTemplate,
                 summary: BankSummary, samples: int) -> float:
     worst = 0.0
     failures, attempts, last = 0, 0, ""
+    hidden: list[frozenset[tuple[str, str]]] = []  # a network's faults that hid, per sample
     for index in range(samples):
         try:
             item, tries = drawn(template, Stream("check", template.id, index))
@@ -207,6 +208,13 @@ def _check_wire(template: WireTemplate | CircuitTemplate | MatrixTemplate,
                   if isinstance(item, NetworkItem) else _verify_matrix)
         worst = max(worst, verify(template, item, summary))  # type: ignore[arg-type]
         _run_tests(template, item, summary)
+        if isinstance(item, NetworkItem):
+            hidden.append(item.hidden())
+    if hidden and template.randomized and frozenset.intersection(*hidden):
+        found = sorted(frozenset.intersection(*hidden))
+        _report(summary, template, "these mistakes give the right answer on every sampled "
+                f"draw, so no variant reveals them: {', '.join(f'{m} ({n})' for n, m in found)}",
+                note=True)
     if failures:
         _report(summary, template, f"{failures} of {samples} samples found no usable draw; "
                 f"last: {last}")

@@ -78,6 +78,13 @@ class NetworkItem(ArrayItem):
                 and not (a.shape == target.shape
                          and close(a.entries, target.entries, self.tolerance))]
 
+    def hidden(self) -> frozenset[tuple[str, str]]:
+        """(asked value, 'mistake@where') for each fault that gives the value its right array."""
+        return frozenset((name, f.label) for name in self.ask for f in self.faults
+                         if (a := f.gradients.get(name)) is not None
+                         and a.shape == self.expected[name].shape
+                         and close(a.entries, self.expected[name].entries, self.tolerance))
+
     def diagnosis(self, name: str, given: Array) -> tuple[tuple[str, str], ...]:
         """(mistake, the layer it was made at) for each fault that predicts ``given``."""
         return tuple((f.mistake, f.where) for f, array in self._wrong(name)

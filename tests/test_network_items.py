@@ -172,3 +172,20 @@ def test_take_lists_a_network_too_wide_for_the_terminal_layer_by_layer(run):
     assert result.exit_code == 0
     assert "  L = softmax_ce(s, y)   L: number, from s: 2×3" in result.stdout
     assert "┤ h = X @ W1 + b1 ├" not in result.stdout  # 170 columns would be cut off at 100
+
+
+def test_check_notes_a_mistake_no_variant_of_a_network_can_reveal(run, write):
+    bank = write("blind.yaml", """
+        templates:
+          - id: blind
+            type: network
+            title: A sum of a product
+            circuit: [h = X * W, L = sum(h)]
+            inputs:
+              X: {shape: [2], int: [1, 3]}
+              W: [1, 1]
+        """)
+    result = run("check", str(bank))
+    text = " ".join(result.stdout.split())
+    assert "blind.yaml:2: blind: these mistakes give the right answer on every sampled draw, " \
+           "so no variant reveals them: upstream-only@h = X * W (X)" in text
