@@ -163,7 +163,9 @@ def _network(reader: Reader, text: str, arrays: dict[str, ArraySpec],
              ) -> tuple[Network, dict[str, str]]:
     """The network parsed with its class indices (placeholders where they are drawn)."""
     shapes = {n: s.shape for n, s in arrays.items()}
-    rows = sorted({1} | {s[0] for s in shapes.values() if len(s) == 2}) if labels else [1]
+    likely = sorted({1} | {s[0] for s in shapes.values() if len(s) == 2})
+    rows = [*likely, *(n for n in range(1, MAX_SIDE + 1) if n not in likely)] if labels \
+        else [1]
     try:
         for count in rows:  # the batch size is not known until the layers are read
             try:
@@ -172,8 +174,13 @@ def _network(reader: Reader, text: str, arrays: dict[str, ArraySpec],
             except ExprError:
                 if count == rows[-1]:
                     raise
-        logits = {layer.node.parts[1]: layer.node.parts[0] for layer in network.layers
-                  if layer.node.kind == "softmax_ce"}
+        losses = [layer.node.parts for layer in network.layers
+                  if layer.node.kind == "softmax_ce"]
+        logits = {y: z for z, y in losses}
+        for y in logits:
+            if sum(used == y for _, used in losses) > 1:
+                raise reader.problem(line, f"class indices {y} go with one softmax_ce line; "
+                                     "give each loss its own", field)
         for name, spec in labels.items():
             if name not in logits:
                 raise reader.problem(line, f"class indices {name} go with a line "

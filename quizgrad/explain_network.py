@@ -10,18 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from .errors import UsageError
-from .explain_matrix import _LABELS, _array, _labels, _number, is_matrix
+from .explain_matrix import _LABELS, _array, _labels, _number
 from .matrix import describe
 from .matrix_items import show
 from .mistakes import BY_ID
 from .network import evaluate, faults, parse_network
 from .network_items import layer_rule
 from .numeric import Tolerance, json_number
-
-
-def is_network(expression: str, values: dict[str, str]) -> bool:
-    """Whether a circuit (assignments) is one of arrays: an @, a matrix function, an array."""
-    return is_matrix(expression, values)
 
 
 def explain_network(expression: str, values: dict[str, str], upstream: str | None

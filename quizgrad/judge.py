@@ -151,8 +151,11 @@ def _matrix_part(item: ArrayItem, name: str, raw: Any) -> Part:
     if given.shape != expected.shape and not found:  # type: ignore[union-attr]
         return Part(name, reading.raw, shown, INVALID,
                     message=item.shape_message(name, given))  # type: ignore[arg-type]
-    places = tuple(where for _, where in found)
-    return Part(name, reading.raw, shown, WRONG, tuple(m for m, _ in found),
+    first: dict[str, str] = {}  # each mistake once, at the first place that predicts it
+    for mistake, where in found:
+        first.setdefault(mistake, where)
+    places = tuple(first.values())
+    return Part(name, reading.raw, shown, WRONG, tuple(first),
                 where=places if any(places) else ())
 
 

@@ -208,7 +208,8 @@ def _variants(data: dict[str, Any], path: Path) -> list[KeyVariant]:
             items = tuple(item_from_json(entry) for entry in raw["items"])
             variants.append(KeyVariant(str(raw["id"]), raw.get("student"),
                                        str(raw.get("name") or ""), items))
-        except (KeyError, TypeError, ValueError, ExprError, GradientError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError, ExprError,
+                GradientError) as exc:  # (AttributeError: a list or null where a map goes)
             raise KeyFileError(f"{path}: variant {index + 1} is damaged ({exc})") from None
     return variants
 

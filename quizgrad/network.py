@@ -40,7 +40,7 @@ from .matrix_mistakes import UPSTREAM_BLIND
 from .nodes import FUNCTIONS
 
 MAX_STEPS = 12  # lines in one array circuit
-NOISE = 1e-13  # a float gradient entry this small is a sum that is 0, rounded
+NOISE = 1e-13  # a float entry this small next to its terms is a sum that is 0, rounded
 _BUILT_IN = frozenset({*FUNCTIONS, *MATRIX_FUNCTIONS, *CONSTANTS})
 
 
@@ -223,29 +223,53 @@ def _sent(node: MatrixNode, values: Mapping[str, Array], upstream: Array, exact:
           ) -> dict[str, Array]:
     """What ``node`` sends to each input when it receives ``upstream``."""
     found = _checked(_programs(node, exact)[1].run(_env(node, values, upstream)))
-    if exact:  # a float's rounding noise where the sum is 0 (exp(s) left the rationals)
-        found = [0.0 if isinstance(v, float) and abs(v) < NOISE else v for v in found]
     sent, at = {}, 0
     for name in node.inputs:
         size = len(node.gradients[name].entries)
-        sent[name] = Array(node.shape(name), tuple(found[at:at + size]))
+        array = Array(node.shape(name), tuple(found[at:at + size]))
+        sent[name] = _snapped(array, _scale(array)) if exact else array
         at += size
     return sent
+
+
+def _scale(*arrays: Array) -> float:
+    """The largest entry, in size, of the arrays."""
+    return max((abs(float(v)) for a in arrays for v in a.entries), default=0.0)
+
+
+def _snapped(array: Array, scale: float) -> Array:
+    """Float entries that are rounding noise next to ``scale`` set to 0.
+
+    Where exp or log leave the rationals, a sum that is 0 (a row of G @ W.T whose terms
+    cancel, two paths that send back opposite arrays) comes out as 1e-17 or so: an entry
+    below NOISE times the largest of the terms it was summed from is that.
+    """
+    if not any(isinstance(v, float) for v in array.entries):
+        return array
+    floor = NOISE * scale
+    return Array(array.shape, tuple(0.0 if isinstance(v, float) and abs(v) < floor else v
+                                    for v in array.entries))
 
 
 def backward(network: Network, values: Mapping[str, Array], seeds: Mapping[str, Array],
              exact: bool = True) -> tuple[dict[str, Array], list[Sent]]:
     """Every gradient that ``seeds`` (value -> gradient put on it) lead to, and the steps."""
     grads = dict(seeds)
+    scales = {name: _scale(array) for name, array in seeds.items()}
     steps = []
     for layer in reversed(network.layers):
         g = grads.get(layer.name)
         if g is None:
             continue  # nothing flows back through this layer
+        if exact:  # every contribution is in: what cancelled is 0
+            g = grads[layer.name] = _snapped(g, scales[layer.name])
         sent = _sent(layer.node, values, g, exact)
         steps.append(Sent(layer, g, sent))
         for name, array in sent.items():
             grads[name] = plus(grads[name], array) if name in grads else array
+            scales[name] = max(scales.get(name, 0.0), _scale(array))
+    if exact:
+        grads = {name: _snapped(array, scales[name]) for name, array in grads.items()}
     return grads, steps
 
 
@@ -297,7 +321,7 @@ def faults(point: NetworkPoint) -> list[NetworkFault]:
                 if fault:
                     found.append(fault)
     for name in network.names:
-        users = network.consumers(name)
+        users = [u for u in network.consumers(name) if u.name in sent]  # (a dead end: none)
         if len(users) < 2:
             continue
         for user in users:

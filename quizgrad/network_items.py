@@ -11,12 +11,13 @@ pushes the draws into a corner; it only makes other draws preferred.
 from __future__ import annotations
 
 import functools
+from collections import defaultdict
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
 from .drawing import Layout, circuit_layout
-from .errors import GradientError
+from .errors import ExprError, GradientError
 from .items import Item, Key, common
 from .matrix import Array, Shape, describe
 from .matrix_items import ArrayItem, close, rule, show
@@ -26,6 +27,7 @@ from .rng import Stream
 from .templates import NetworkTemplate, fill
 
 CANDIDATES = 24  # draws tried per variant; the one whose mistakes show best is kept
+PAIR_TRIES = 2  # ... of which these at most to keep two mistakes apart as well
 
 
 def size(shape: Shape) -> str:
@@ -105,16 +107,23 @@ class NetworkItem(ArrayItem):
             lambda v: str(v) if isinstance(v, Fraction) else repr(float(v)))
 
     def rule(self, name: str) -> tuple[str, str]:
-        """What ``name`` receives: its layers' rules, with G each layer's output gradient."""
+        """What ``name`` receives: its layers' rules, with G each layer's output gradient.
+
+        E.g. ('a.T @ G', 'G is the gradient of s, from the layer s = a @ W2 + b2'), or for a
+        value two layers use, the sum with each part's layer named.
+        """
         if name == self.network.output:
             return "G, the upstream gradient", ""
-        users = self.network.consumers(name)
-        parts = [f"{layer_rule(layer, name)} from {layer.line}" for layer in users]
-        where = ("G is the gradient of " + " and of ".join(u.name for u in users)
-                 + (" in each" if len(users) > 1 else ""))
-        if len(users) > 1:
-            return "the sum over its uses: " + "; plus ".join(parts), where
-        return parts[0] if parts else "0 (it feeds nothing)", where if users else ""
+        sent = {step.layer.name for step in self.point.backward}
+        users = [u for u in self.network.consumers(name) if u.name in sent]
+        if not users:
+            return "0 (no gradient flows back to it)", ""
+        if len(users) == 1:
+            layer = users[0]
+            return layer_rule(layer, name), (f"G is the gradient of {layer.name}, from the "
+                                              f"layer {layer.line}")
+        parts = [f"{layer_rule(u, name)} (G of {u.name}, from {u.line})" for u in users]
+        return "the sum of what its layers send: " + " plus ".join(parts), ""
 
     def forward_line(self) -> str:
         """Every layer's forward value and the upstream gradient, as a sentence."""
@@ -170,13 +179,42 @@ def layer_rule(layer: Layer, name: str) -> str:
     g, local = node.upstream(), node.gradients[name]
     if local.shape == g.shape and local.entries in (g.entries, tuple(-e for e in g.entries)):
         return "G" if local.entries == g.entries else "-G"  # an add or a subtract
+    if node.kind == "general" and local.shape == g.shape:
+        factor = _entrywise(node, name)
+        if factor is not None:
+            return f"G * {factor}" if factor.isidentifier() else f"G * ({factor})"
     return rule(node, name)[0]
+
+
+def _entrywise(node: Any, name: str) -> str | None:
+    """The local derivative as one formula when each entry depends on its own entries only.
+
+    For q = e * e that is 2*e: entry i of the gradient is G[i] times the same formula of
+    entry i of each input. None when the node mixes entries (a product, a sum).
+    """
+    import sympy as sp
+
+    from .expr import symbol, to_text
+    from .matrix import indices
+
+    g, local = node.upstream(), node.gradients[name]
+    formulas = set()
+    for index, (gi, entry) in zip(indices(local.shape), zip(g.entries, local.entries,
+                                                            strict=True), strict=True):
+        factor = sp.factor(entry / gi)
+        if factor.has(*(e for e in g.entries)):
+            return None
+        own = {node.symbols(n).at(index): symbol(n) for n in node.inputs}
+        if factor.free_symbols - set(own):
+            return None
+        formulas.add(factor.xreplace(own))
+    return to_text(formulas.pop()) if len(formulas) == 1 else None
 
 
 def network_draw(template: NetworkTemplate, stream: Stream, attempts: int = CANDIDATES
                  ) -> tuple[NetworkItem, int]:
     """A variant of a network template whose mistakes show, and the draws it took."""
-    best: tuple[tuple[int, int], dict[str, Array], Array, dict[str, tuple[int, ...]],
+    best: tuple[tuple[int, int, int], dict[str, Array], Array, dict[str, tuple[int, ...]],
                 NetworkPoint, list[NetworkFault]] | None
     best, last, tries = None, "no draw was tried", 0
     for _ in range(attempts if template.randomized else 1):
@@ -187,7 +225,7 @@ def network_draw(template: NetworkTemplate, stream: Stream, attempts: int = CAND
         upstream = template.upstream.draw(stream)
         try:
             point = evaluate(template.network(labels), inputs, upstream, exact=False)
-        except GradientError as exc:
+        except (GradientError, ExprError) as exc:  # (class indices a line cannot take)
             last = str(exc)
             continue
         if point.at_kink and not template.allow_kinks:
@@ -197,8 +235,8 @@ def network_draw(template: NetworkTemplate, stream: Stream, attempts: int = CAND
         score = _score(point, found, template.ask, template.tolerance)
         if best is None or score < best[0]:
             best = (score, inputs, upstream, labels, point, found)
-        if score == (0, 0):
-            break
+        if score[:2] == (0, 0) and (score[2] == 0 or tries >= PAIR_TRIES):
+            break  # (two mistakes that coincide are both named: worth a few more tries only)
     if best is None:
         raise GradientError(f"no usable draw in {tries} attempts: {last}")
     _, inputs, upstream, labels, candidate, found = best
@@ -207,17 +245,28 @@ def network_draw(template: NetworkTemplate, stream: Stream, attempts: int = CAND
 
 
 def _score(point: NetworkPoint, found: list[NetworkFault], ask: tuple[str, ...],
-           tolerance: Tolerance) -> tuple[int, int]:
-    """(faults that give an asked value its right array, asked gradients entirely 0)."""
-    hidden = 0
-    for fault in found:
-        for name in ask:
-            array, right = fault.gradients.get(name), point.gradients[name]
-            if array is not None and array.shape == right.shape and close(
-                    array.entries, right.entries, tolerance):
+           tolerance: Tolerance) -> tuple[int, int, int]:
+    """How well a draw's mistakes show: (hidden, dead, pairs), lower is better.
+
+    Hidden: faults that give an asked value its right array; dead: asked gradients that are
+    0 throughout; pairs: two different mistakes that give an asked value the same array.
+    """
+    hidden = pairs = 0
+    for name in ask:
+        right = point.gradients[name]
+        groups: dict[tuple[object, ...], set[str]] = defaultdict(set)
+        for fault in found:
+            array = fault.gradients.get(name)
+            if array is None:
+                continue
+            if array.shape == right.shape and close(array.entries, right.entries, tolerance):
                 hidden += 1
+            else:  # (six digits: the coincidences that matter are exact ones, G = 1 and so on)
+                groups[(array.shape, *(f"{float(v) + 0.0:.6g}" for v in array.entries))].add(
+                    fault.mistake)
+        pairs += sum(len(m) * (len(m) - 1) // 2 for m in groups.values())
     dead = sum(all(float(v) == 0 for v in point.gradients[n].entries) for n in ask)
-    return hidden, dead
+    return hidden, dead, pairs
 
 
 def network_item(template: NetworkTemplate, point: NetworkPoint,

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from quizgrad.errors import ExprError
 from quizgrad.matrix import Array
-from quizgrad.network import evaluate, faults, forward, parse_network
+from quizgrad.network import _sent, evaluate, faults, forward, parse_network, plus
 
 MLP = "h = X @ W1 + b1; a = relu(h); s = a @ W2 + b2; L = softmax_ce(s, y)"
 RESIDUAL = "h = X @ W + b; a = relu(h); r = a + X; L = sum(r * r)"
@@ -146,8 +146,49 @@ def test_a_mistake_at_one_layer_is_carried_back_and_named_by_its_line(mistake, w
     point = evaluate(network, inputs, ONE)
     found = {(f.mistake, f.where): f for f in faults(point)}
     fault = found[(mistake, where)]
-    assert name in fault.gradients
+    layer = next(layer for layer in network.layers if layer.line == where)
+    wrong = dict(point.predictions[layer.name][fault.at])[mistake]
+    reference = backward_with(network, point, layer, fault.at, wrong)
     assert fault.gradients[name] != point.gradients[name]
+    assert [float(v) for v in fault.gradients[name].entries] == pytest.approx(
+        [float(v) for v in reference[name].entries])
+
+
+def backward_with(network, point, wrong_layer, name, array):
+    """The whole backward pass again, in floats, with ``wrong_layer`` sending ``array``."""
+    grads = {network.output: point.upstream}
+    for layer in reversed(network.layers):
+        if layer.name not in grads:
+            continue
+        sent = _sent(layer.node, point.values, grads[layer.name], exact=False)
+        if layer is wrong_layer:
+            sent[name] = array
+        for value, gradient in sent.items():
+            grads[value] = plus(grads[value], gradient) if value in grads else gradient
+    return grads
+
+
+def test_a_branch_that_carries_no_gradient_is_no_fan_out():
+    network = parse_network("h = X @ W; z = relu(X); L = sum(h)", {"X": (1, 2), "W": (2, 1)})
+    point = evaluate(network, {"X": Array((1, 2), (Fraction(1), Fraction(2))),
+                               "W": Array((2, 1), (Fraction(1), Fraction(2)))}, ONE)
+    assert point.gradients["z"].entries == (0, 0)
+    assert not [f for f in faults(point) if f.mistake == "missed-branch"]
+
+
+def test_a_sum_that_cancels_after_a_fan_out_is_zero_and_small_values_stay():
+    network = parse_network("a = softmax(z); b = softmax(z); L = sum(a * w) - sum(b * v)",
+                            {"z": (3,), "w": (3,), "v": (3,)})
+    third = [Fraction(1), Fraction(2), Fraction(1, 2)]
+    point = evaluate(network, {"z": Array((3,), tuple(third)),
+                               "w": Array((3,), (Fraction(1), Fraction(2), Fraction(3))),
+                               "v": Array((3,), (Fraction(6), Fraction(7), Fraction(8)))}, ONE)
+    assert point.gradients["z"].entries == (0, 0, 0)  # v = w + 5: softmax sums to 1
+    tiny = parse_network("h = exp(X) * c; L = sum(h)", {"X": (2,), "c": ()})
+    point = evaluate(tiny, {"X": Array((2,), (Fraction(1), Fraction(2))),
+                            "c": Array((), (Fraction(1, 10**14),))}, ONE)
+    assert [float(v) for v in point.gradients["X"].entries] == pytest.approx(
+        [math.e * 1e-14, math.e**2 * 1e-14])
 
 
 @pytest.mark.parametrize(("text", "shapes", "message", "position"), [

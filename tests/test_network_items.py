@@ -16,6 +16,7 @@ from quizgrad.errors import BankError
 from quizgrad.judge import judge
 from quizgrad.keyfile import item_from_json, item_json
 from quizgrad.kinds import draw
+from quizgrad.matrix_items import close
 from quizgrad.network_items import NetworkItem
 from quizgrad.quiz import Session
 from quizgrad.rng import Stream
@@ -57,16 +58,20 @@ def test_every_fault_answer_is_diagnosed_as_its_mistake_at_its_layer(template, v
             part = judge(item, {**{n: nested(a) for n, a in item.expected.items()},
                                 name: nested(array)}).parts[item.ask.index(name)]
             assert mistake in part.mistakes, (label, part)
-            assert where in part.where
+            assert len(set(part.mistakes)) == len(part.mistakes)  # each id once
+            named = part.where[part.mistakes.index(mistake)]  # the first layer that fits
+            layers = [f.where for f in item.faults if f.mistake == mistake
+                      and f.gradients.get(name) is not None
+                      and f.gradients[name].shape == array.shape
+                      and close(f.gradients[name].entries, array.entries, item.tolerance)]
+            assert where in layers and named == layers[0]
 
 
 def test_a_variant_avoids_draws_where_a_mistake_hides():
     template = BY_ID["mlp-softmax-ce"]
     for index in range(10):
         item = draw(template, Stream("hide", template.id, index))
-        hidden = [f.label for f in item.faults for n in item.ask
-                  if n in f.gradients and f.gradients[n] == item.expected[n]]
-        assert not hidden
+        assert not item.hidden()  # no fault gives an asked value its right array
 
 
 def test_a_session_names_the_layer_of_a_mistake():
@@ -145,7 +150,28 @@ def test_check_verifies_the_network_bank(run):
     assert data["banks"][0]["derivatives"] > 100  # every entry against a finite difference
 
 
+def test_logits_that_are_not_batch_first_take_their_own_row_count(write):
+    bank = write("t.yaml", """
+        templates:
+          - id: tlogits
+            type: network
+            title: Logits from a transpose
+            circuit: ['z = transpose(X) @ W', 'L = softmax_ce(z, y)']
+            inputs:
+              X: {shape: [3, 2], int: [-2, 2], nonzero: true}
+              W: {shape: [3, 4], int: [-2, 2], nonzero: true}
+              y: {class: random}
+        """)
+    template = load_bank(bank).templates[0]
+    assert template.classes == (("y", 2, 4),)
+    item = draw(template, Stream("t", 1))
+    assert len(dict(item.network.labels)["y"]) == 2
+
+
 @pytest.mark.parametrize(("body", "message"), [
+    ("circuit: ['L1 = softmax_ce(X, y)', 's = X @ W', 'L2 = softmax_ce(s, y)', 'L = L1 + L2']"
+     "\n    inputs: {X: {shape: [2, 2], int: [-2, 2]}, W: {shape: [2, 3], int: [-2, 2]}, "
+     "y: {class: random}}", "class indices y go with one softmax_ce line"),
     ("circuit: [h = X @ W]\n    inputs: {X: {shape: [2, 3], int: [-2, 2]}, "
      "W: {shape: [2, 2], int: [-2, 2]}}\n    upstream: 1",
      "cannot multiply 2×3 by 2×2"),
