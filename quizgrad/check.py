@@ -312,21 +312,29 @@ def _verify_matrix(template: MatrixTemplate, item: MatrixItem, summary: BankSumm
                                                           strict=True)}
     loss = sp.Add(*(_exact(g) * y for g, y in zip(point.upstream.entries,
                                                   node.output.entries, strict=True)))
+    return _entries_checked(template, summary, loss, at, (
+        (sym, value) for name in node.inputs
+        for sym, value in zip(node.symbols(name).entries, point.gradients[name].entries,
+                              strict=True)))
+
+
+def _entries_checked(template: Template, summary: BankSummary, loss: sp.Expr,
+                     at: dict[sp.Symbol, sp.Expr], entries: Iterable[tuple[sp.Symbol, object]]
+                     ) -> float:
+    """Each (entry, its gradient) against a finite difference of ``loss``; the worst error."""
     worst = 0.0
-    for name in node.inputs:
-        entries = node.symbols(name).entries
-        for sym, value in zip(entries, point.gradients[name].entries, strict=True):
-            try:
-                approx = difference(loss, at, sym)
-            except NumericError as exc:
-                _report(summary, template, f"finite difference failed: the value {exc}")
-                return worst
-            error = relative_error(_exact(value), approx)
-            summary.derivatives += 1
-            worst = max(worst, error)
-            if error > RELATIVE and (abs(approx) > 1e-12 or abs(float(value)) > 1e-9):
-                _report(summary, template, f"the gradient entry {sym} disagrees with the "
-                        f"finite difference {sp.N(approx, 15)}")
+    for sym, value in entries:
+        try:
+            approx = difference(loss, at, sym)
+        except NumericError as exc:
+            _report(summary, template, f"finite difference failed: the value {exc}")
+            return worst
+        error = relative_error(_exact(value), approx)
+        summary.derivatives += 1
+        worst = max(worst, error)
+        if error > RELATIVE and (abs(approx) > 1e-12 or abs(float(value)) > 1e-9):  # type: ignore[arg-type]
+            _report(summary, template, f"the gradient entry {sym} disagrees with the "
+                    f"finite difference {sp.N(approx, 15)}")
     return worst
 
 
@@ -341,23 +349,10 @@ def _verify_network(template: NetworkTemplate, item: NetworkItem, summary: BankS
                                                   strict=True)))
     at = {sp.Symbol(entry_name(n, i), real=True): _exact(v) for n in network.inputs
           for i, v in zip(indices(network.shapes[n]), point.values[n].entries, strict=True)}
-    worst = 0.0
-    for name in network.inputs:
-        for index, value in zip(indices(network.shapes[name]),
-                                point.gradients[name].entries, strict=True):
-            sym = sp.Symbol(entry_name(name, index), real=True)
-            try:
-                approx = difference(loss, at, sym)
-            except NumericError as exc:
-                _report(summary, template, f"finite difference failed: the value {exc}")
-                return worst
-            error = relative_error(_exact(value), approx)
-            summary.derivatives += 1
-            worst = max(worst, error)
-            if error > RELATIVE and (abs(approx) > 1e-12 or abs(float(value)) > 1e-9):
-                _report(summary, template, f"the gradient entry {sym} disagrees with the "
-                        f"finite difference {sp.N(approx, 15)}")
-    return worst
+    return _entries_checked(template, summary, loss, at, (
+        (sp.Symbol(entry_name(name, index), real=True), value) for name in network.inputs
+        for index, value in zip(indices(network.shapes[name]), point.gradients[name].entries,
+                                strict=True)))
 
 
 def _exact(value: object) -> sp.Expr:

@@ -38,18 +38,23 @@ def _labels(text: str) -> tuple[int, ...]:
     return tuple(int(v) for v in values)
 
 
-def explain_matrix(expression: str, values: dict[str, str], upstream: str | None
-                   ) -> dict[str, Any]:
-    """Output, every input's gradient (exact), the textbook rules and the common mistakes."""
-    label_names = set(_LABELS.findall(expression))
+def read_arrays(expression: str, values: dict[str, str]
+                ) -> tuple[dict[str, Array], dict[str, tuple[int, ...]]]:
+    """The arrays of ``--at``, and the class indices (the y of each softmax_ce(z, y))."""
     labels: dict[str, tuple[int, ...]] = {}
-    for name in label_names & set(values):
+    for name in set(_LABELS.findall(expression)) & set(values):
         try:
             labels[name] = _labels(values[name])
         except ValueError:
             raise UsageError(f"--at {name}: class indices are whole numbers from 0, one per "
                              "row, e.g. 2 or [2, 0]") from None
-    arrays = {n: _array(n, t, "--at") for n, t in values.items() if n not in labels}
+    return {n: _array(n, t, "--at") for n, t in values.items() if n not in labels}, labels
+
+
+def explain_matrix(expression: str, values: dict[str, str], upstream: str | None
+                   ) -> dict[str, Any]:
+    """Output, every input's gradient (exact), the textbook rules and the common mistakes."""
+    arrays, labels = read_arrays(expression, values)
     node = parse_matrix(expression, {n: a.shape for n, a in arrays.items()}, labels)
     if upstream is None:
         if node.output.shape:

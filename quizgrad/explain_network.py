@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .errors import UsageError
-from .explain_matrix import _LABELS, _array, _labels, _number
+from .explain_matrix import _array, _number, read_arrays
 from .matrix import describe
 from .matrix_items import show
 from .mistakes import BY_ID
@@ -22,14 +22,7 @@ from .numeric import Tolerance, json_number
 def explain_network(expression: str, values: dict[str, str], upstream: str | None
                     ) -> dict[str, Any]:
     """Every value and gradient with its shape, the backward steps, the common mistakes."""
-    labels: dict[str, tuple[int, ...]] = {}
-    for name in set(_LABELS.findall(expression)) & set(values):
-        try:
-            labels[name] = _labels(values[name])
-        except ValueError:
-            raise UsageError(f"--at {name}: class indices are whole numbers from 0, one per "
-                             "row, e.g. 2 or [2, 0]") from None
-    arrays = {n: _array(n, t, "--at") for n, t in values.items() if n not in labels}
+    arrays, labels = read_arrays(expression, values)
     network = parse_network(expression, {n: a.shape for n, a in arrays.items()}, labels)
     out_shape = network.shapes[network.output]
     if upstream is None:
