@@ -13,17 +13,17 @@ import hashlib
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sympy as sp
 
 from . import expr as ex
-from .bank_matrix import read_matrix, read_network
 from .circuit import parse_circuit
 from .engine import Node
 from .errors import BankError, ExprError, Problem
 from .mistakes import BY_ID
 from .numeric import Tolerance, decimal_rational
+from .registry import kind_named, types
 from .templates import (
     PLACEHOLDER,
     Bank,
@@ -42,14 +42,15 @@ from .templates import (
 from .textio import TextFileError, read_text
 from .yamlio import YamlError, YamlMap, as_map, line_of, load
 
+if TYPE_CHECKING:
+    from .kinds.base import Kind
+
 __all__ = ["Bank", "Choice", "ChoiceTemplate", "CircuitTemplate", "LocalTemplate",
            "MatrixTemplate",
            "NumberSpec", "SampleAnswer", "Template", "TrueFalseTemplate", "WireTemplate",
            "bank_files", "bundled_dir", "duplicate_ids", "fill", "load_bank", "load_banks",
            "templates_of"]
 
-TYPES = ("wire", "circuit", "matrix", "network", "local", "choice", "truefalse")
-DRAWN = ("wire", "circuit", "matrix", "network")  # the kinds that draw numbers
 VERDICTS = ("correct", "wrong", "invalid", "missing")
 MAX_BANK_BYTES = 5_000_000
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
@@ -141,29 +142,13 @@ def templates_of(banks: Iterable[Bank]) -> Iterator[Template]:
 
 # --- reading -------------------------------------------------------------------------------
 
-_COMMON = {"id", "type", "title", "prompt", "explanation", "points", "tolerance", "tests"}
-_KEYS = {
-    "wire": _COMMON | {"node", "inputs", "upstream", "ask", "allow_kinks"},
-    "circuit": _COMMON | {"circuit", "inputs", "upstream", "ask", "allow_kinks"},
-    "matrix": _COMMON | {"node", "inputs", "upstream", "ask", "allow_kinks"},
-    "network": _COMMON | {"circuit", "inputs", "upstream", "ask", "allow_kinks"},
-    "local": _COMMON | {"node", "inputs", "wrt", "let"},
-    "choice": _COMMON | {"choices", "shuffle"},
-    "truefalse": _COMMON | {"answer", "mistake"},
-}
-_DEFAULT_PROMPTS = {
-    "wire": "The node f = {node} stored {inputs} in the forward pass and now receives the "
-            "upstream gradient {upstream}. What gradient does it send back on {wires}?",
-    "local": "What is the local gradient df/d{wrt} of the node f = {node}?",
-    "circuit": "The circuit {circuit} stored {inputs} in the forward pass, and its output "
-               "{output} receives the upstream gradient {upstream}. What gradient arrives at "
-               "{wires}?",
-    "matrix": "The node Y = {node} stored {inputs} in the forward pass and receives the "
-              "upstream gradient G = {upstream}. What gradient does it send to {wires}?",
-    "network": "The circuit {circuit} stored {inputs} in the forward pass, and its output "
-               "{output} receives the upstream gradient {upstream}. What gradient arrives at "
-               "{wires}? Each has the shape of its value.",
-}
+COMMON_KEYS = frozenset({"id", "type", "title", "prompt", "explanation", "points", "tolerance",
+                     "tests"})
+
+
+def keys(kind: Kind) -> frozenset[str]:
+    """The keys a template of ``kind`` may have."""
+    return COMMON_KEYS | kind.keys
 
 
 class _FieldError(Exception):
@@ -287,33 +272,31 @@ class _Reader:
             raise self.problem(item.line_of("id"), f"duplicate id '{tid}' (first at line "
                                f"{self.ids[tid]})", "id")
         self.ids[tid] = item.line
-        kind = item.get("type")
-        if kind not in TYPES:
-            raise self.problem(item.line_of("type"), f"type must be one of {', '.join(TYPES)}",
-                               f"{tid}.type")
+        name = item.get("type")
+        if not isinstance(name, str) or name not in types():
+            raise self.problem(item.line_of("type"),
+                               f"type must be one of {', '.join(types())}", f"{tid}.type")
+        kind = kind_named(name)
         before = len(self.problems)
-        self.mapping(item, line, tid, _KEYS[kind])
+        self.mapping(item, line, tid, set(keys(kind)))
         common = self.common(item, tid, kind, bank, defaults)
-        build = {"wire": self.wire, "local": self.local, "choice": self.choice,
-                 "truefalse": self.truefalse, "circuit": self.circuit,
-                 "matrix": lambda i, t, c: read_matrix(self, i, t, c),
-                 "network": lambda i, t, c: read_network(self, i, t, c)}[kind]
-        template = build(item, tid, common)
+        template = kind.read(self, item, tid, common)
         if len(self.problems) > before:
             raise _FieldError()
         return template
 
-    def common(self, item: YamlMap, tid: str, kind: str, bank: str,
+    def common(self, item: YamlMap, tid: str, kind: Kind, bank: str,
                defaults: dict[str, Any]) -> dict[str, Any]:
         def need(key: str, read: Any) -> Any:
             if key not in item:
                 raise self.problem(item.line, f"missing required key '{key}'", f"{tid}.{key}")
             return read(item[key], item.line_of(key), f"{tid}.{key}")
 
-        out = {"id": tid, "type": kind, "bank": bank, "file": self.file, "line": item.line}
+        out = {"id": tid, "type": kind.type, "bank": bank, "file": self.file,
+               "line": item.line}
         for key, read in (("title", self.text), ("prompt", self.text)):
-            if key == "prompt" and kind in _DEFAULT_PROMPTS and key not in item:
-                out[key] = _DEFAULT_PROMPTS[kind]
+            if key == "prompt" and kind.prompt is not None and key not in item:
+                out[key] = kind.prompt
                 continue
             try:
                 out[key] = need(key, read)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import sympy as sp
 
@@ -39,14 +40,17 @@ from .errors import BankError, ExprError, GradientError, Problem
 from .expr import parse
 from .items import Item, WireItem
 from .judge import judge
-from .kinds import draw, drawn, profile
 from .matrix import entry_name, indices, parse_matrix
-from .matrix_items import ArrayItem, MatrixItem
+from .matrix_items import MatrixItem
 from .network import composed as composed_network
 from .network_items import NetworkItem
 from .numeric import NumericError, to_float
+from .registry import kind_of, profile
 from .rng import Stream
 from .templates import GradientTemplate, NetworkTemplate
+
+if TYPE_CHECKING:
+    from .kinds.base import Kind
 
 STEP = sp.Rational(1, 10**20)
 DIGITS = 60
@@ -153,8 +157,7 @@ def check_banks(paths: Iterable[Path | str] = (), samples: int = 6, variants: in
         summary.file, summary.name, summary.templates = bank.file, bank.name, len(bank.templates)
         for template in bank.templates:
             worst = max(worst, _check_template(template, summary, samples))
-            if variants and isinstance(template, (GradientTemplate, MatrixTemplate,
-                                                  NetworkTemplate)):
+            if variants and kind_of(template).draws:
                 _check_coverage(template, summary, variants)
     for dupe in duplicate_ids(banks):
         next(s for s in summaries if s.file == dupe.file).problems.append(dupe)
@@ -179,37 +182,34 @@ def _report(summary: BankSummary, template: Template, message: str, note: bool =
 
 def _check_template(template: Template, summary: BankSummary, samples: int) -> float:
     """Sample one template, verify its gradients, run its tests; the worst relative error."""
-    if isinstance(template, (WireTemplate, CircuitTemplate, MatrixTemplate, NetworkTemplate)):
-        return _check_wire(template, summary, samples if template.randomized else 1)
-    worst = _check_local(template, summary, samples) if isinstance(
-        template, LocalTemplate) else 0.0
-    item = draw(template, Stream("check", template.id))
+    return kind_of(template).check(template, summary, samples)
+
+
+def check_fixed(kind: Kind, template: Template, summary: BankSummary) -> float:
+    """A template with no numbers to draw: one variant, its tests run."""
+    item = kind.variant(template, Stream("check", template.id))
     summary.samples += 1
     _run_tests(template, item, summary)
-    return worst
+    return 0.0
 
 
-def _check_wire(template: WireTemplate | CircuitTemplate | MatrixTemplate,
-                summary: BankSummary, samples: int) -> float:
+def check_drawn(kind: Kind, template: Template, summary: BankSummary, samples: int) -> float:
+    """``samples`` draws as generate makes them, each verified and tested; notes on the draws."""
     worst = 0.0
     failures, attempts, last = 0, 0, ""
-    hidden: list[frozenset[tuple[str, str]]] = []  # a network's faults that hid, per sample
+    hidden: list[frozenset[tuple[str, str]]] = []  # the faults that hid, per sample
     for index in range(samples):
         try:
-            item, tries = drawn(template, Stream("check", template.id, index))
+            item, tries = kind.search(template, Stream("check", template.id, index), 100)
         except GradientError as exc:
             failures, last = failures + 1, str(exc)
             continue
         attempts += tries
         summary.samples += 1
         summary.draws += tries
-        verify = (_verify_wire if isinstance(item, WireItem) else _verify_circuit
-                  if isinstance(item, CircuitItem) else _verify_network
-                  if isinstance(item, NetworkItem) else _verify_matrix)
-        worst = max(worst, verify(template, item, summary))  # type: ignore[arg-type]
+        worst = max(worst, kind.verify(template, item, summary))
         _run_tests(template, item, summary)
-        if isinstance(item, NetworkItem):
-            hidden.append(item.hidden())
+        hidden.append(kind.hidden(item))
     if hidden and template.randomized and frozenset.intersection(*hidden):
         found = sorted(frozenset.intersection(*hidden))
         _report(summary, template, "these mistakes give the right answer on every sampled "
@@ -218,7 +218,7 @@ def _check_wire(template: WireTemplate | CircuitTemplate | MatrixTemplate,
     if failures:
         _report(summary, template, f"{failures} of {samples} samples found no usable draw; "
                 f"last: {last}")
-    if template.randomized and samples > failures and profile(template) is not None:
+    if template.randomized and samples > failures and kind.profile(template) is not None:
         _discrimination_notes(template, summary, attempts / (samples - failures))
     return worst
 
@@ -253,7 +253,8 @@ def _coincidences(found: frozenset[tuple[str, str]]) -> str:
     return ", ".join(sorted(f"{mistake} (wire {wire})" for wire, mistake in found))
 
 
-def _verify_wire(template: WireTemplate, item: WireItem, summary: BankSummary) -> float:
+def verify_wire(template: WireTemplate, item: WireItem, summary: BankSummary) -> float:
+    """Each asked wire's local gradient against a central difference."""
     if item.point.at_kink:
         return 0.0  # a deliberate kink: the convention applies, a difference cannot
     node = item.node
@@ -274,7 +275,7 @@ def _verify_wire(template: WireTemplate, item: WireItem, summary: BankSummary) -
     return worst
 
 
-def _verify_circuit(template: CircuitTemplate, item: CircuitItem, summary: BankSummary) -> float:
+def verify_circuit(template: CircuitTemplate, item: CircuitItem, summary: BankSummary) -> float:
     """Every gradient of the circuit against a finite difference of the composed output."""
     if item.point.at_kink:
         return 0.0
@@ -302,7 +303,7 @@ def _verify_circuit(template: CircuitTemplate, item: CircuitItem, summary: BankS
     return worst
 
 
-def _verify_matrix(template: MatrixTemplate, item: MatrixItem, summary: BankSummary) -> float:
+def verify_matrix(template: MatrixTemplate, item: MatrixItem, summary: BankSummary) -> float:
     """Every entry of every gradient against a finite difference of sum(G * Y)."""
     if item.point.at_kink:
         return 0.0
@@ -338,7 +339,7 @@ def _entries_checked(template: Template, summary: BankSummary, loss: sp.Expr,
     return worst
 
 
-def _verify_network(template: NetworkTemplate, item: NetworkItem, summary: BankSummary
+def verify_network(template: NetworkTemplate, item: NetworkItem, summary: BankSummary
                     ) -> float:
     """Every entry of every input's gradient against a finite difference of sum(G * output)."""
     point, network = item.point, item.network
@@ -363,7 +364,8 @@ def _exact(value: object) -> sp.Expr:
     return sp.Float(value, 30)  # type: ignore[arg-type]
 
 
-def _check_local(template: LocalTemplate, summary: BankSummary, samples: int) -> float:
+def check_local(template: LocalTemplate, summary: BankSummary, samples: int) -> float:
+    """A local template's derivative against finite differences at sampled points."""
     node = template.node
     formula = node.local(template.wrt)
     worst, checked = 0.0, 0
@@ -416,17 +418,11 @@ def _run_tests(template: Template, item: Item, summary: BankSummary) -> None:
 
 def sample_answer(test: SampleAnswer, item: Item) -> object:
     """The answer a test describes, built for this variant (wire answers are formulas)."""
-    if isinstance(item, ArrayItem):
-        if isinstance(test.answer, dict):
-            return {str(k): _array_answer(v, item) for k, v in test.answer.items()}
-        return _array_answer(test.answer, item)
-    if not isinstance(item, (WireItem, CircuitItem)):
-        return test.answer
-    env: dict[str, object] = {"upstream": item.upstream, "output": item.point.output}
-    env.update({"g": item.upstream, "f": item.point.output})
-    if isinstance(item, CircuitItem):
-        env.update({n: v for n, v in item.point.values.items()})
-    env.update(item.inputs)
+    return kind_of(item).sample_answer(test, item)
+
+
+def number_answer(test: SampleAnswer, item: Item, env: dict[str, object]) -> object:
+    """A test's numbers: formulas in ``env`` (a map of them for several wires)."""
     if isinstance(test.answer, dict):
         return {str(k): _evaluate(v, env) for k, v in test.answer.items()}
     return _evaluate(test.answer, env)
@@ -439,16 +435,10 @@ def _evaluate(text: object, env: dict[str, object]) -> str:
     return str(value) if not isinstance(value, float) else repr(value)
 
 
-def _array_answer(text: object, item: ArrayItem) -> object:
-    """A test's array answer: as a list, or a matrix formula in the values, G (and Y)."""
+def array_answer(text: object, arrays: dict[str, Any], labels: dict[str, Any]) -> object:
+    """A test's array answer: as a list, or a matrix formula in ``arrays`` (class ``labels``)."""
     if not isinstance(text, str) or not text.strip() or text.lstrip().startswith("["):
         return text  # given as it would be typed
-    if isinstance(item, NetworkItem):
-        arrays = {**item.point.values, "G": item.upstream}
-        labels = dict(item.network.labels)
-    else:
-        arrays = {**item.inputs, "G": item.upstream, "Y": item.point.output}  # type: ignore[attr-defined]
-        labels = dict(item.node.labels)  # type: ignore[attr-defined]
     node = parse_matrix(text, {n: a.shape for n, a in arrays.items()}, labels)
     at = {sp.Symbol(entry_name(n, i), real=True): _exact(v)
           for n, a in arrays.items() for i, v in zip(indices(a.shape), a.entries, strict=True)}

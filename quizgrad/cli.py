@@ -485,13 +485,14 @@ def take(
     else:
         if save is not None:
             raise UsageError("--save goes with --key and --student")
-        from .bank import DRAWN, load_banks, templates_of
+        from .bank import load_banks, templates_of
+        from .registry import drawn_types
 
         seed = seed or secrets.token_hex(3)
         every = list(templates_of(load_banks(paths or [])))
         if paths:
             templates = every if count is None else default_templates(
-                every, count, seed, DRAWN)
+                every, count, seed, drawn_types())
         else:
             templates = default_templates(every, 5 if count is None else count, seed)
         items = quiz_items(templates, seed)

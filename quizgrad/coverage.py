@@ -24,8 +24,8 @@ from .discriminate import Side
 from .errors import GradientError
 from .items import Item
 from .judge import judge
-from .kinds import drawn, profile
 from .matrix import Array
+from .registry import drawn, profile
 from .rng import Stream
 from .templates import GradientTemplate, MatrixTemplate
 

@@ -14,17 +14,22 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from .circuit_items import CircuitItem
-from .feedback import circuit_solution, part_feedback, solution, wire_solution
+from .feedback import part_feedback, solution
 from .generate import anonymous, draw_one
-from .items import ChoiceItem, Item, LocalItem, TrueFalseItem, WireItem
 from .judge import WRONG, Part
 from .matrix import describe
-from .matrix_items import ArrayItem
 from .mistakes import BY_ID
 from .numeric import fmt
+from .registry import kind_of
 from .templates import Template
+
+if TYPE_CHECKING:
+    from .circuit_items import CircuitItem
+    from .items import Item, WireItem
+    from .kinds.node import WiresKind
+    from .matrix_items import ArrayItem
 
 
 @dataclass(frozen=True)
@@ -101,7 +106,7 @@ def export_questions(templates: Sequence[Template], seed: str, variants: int) ->
     skipped: dict[str, str] = {}
     specs = anonymous(variants)
     for template in templates:
-        if template.type == "local":
+        if not kind_of(template).exported:
             skipped[template.id] = SKIP_LOCAL
             continue
         for spec in specs:
@@ -116,38 +121,26 @@ def _questions(item: Item, category: str, variant: str) -> list[Question]:
     if item.explanation:
         general += f"<p>{html.escape(item.explanation)}</p>"
     prompt = f"<p>{html.escape(item.prompt)}</p>"
-    if isinstance(item, (WireItem, CircuitItem)):
-        many = len(item.ask) > 1
-        return [Numerical(f"{name} ({_what(item)} {w})" if many else name, category,
-                          prompt + (f"<p>Give the gradient on {_what(item)} {html.escape(w)}."
-                                    "</p>" if many else ""),
-                          item.points / len(item.ask), general, _numeric_answers(item, w),
-                          _other(item, w)) for w in item.ask]
-    if isinstance(item, ArrayItem):
-        return [_grid(item, n, f"{name} ({n})" if len(item.ask) > 1 else name, category,
-                      prompt, general) for n in item.ask]  # a grid per asked input
-    if isinstance(item, ChoiceItem):
-        choices = tuple((c.text, c.correct, _choice_feedback(c.correct, c.feedback, c.mistake))
-                        for c in item.choices)
-        return [MultipleChoice(name, category, prompt, item.points, general, choices, False)]
-    if isinstance(item, TrueFalseItem):
-        wrong = "Not so." + (f" You {BY_ID[item.mistake].description}." if item.mistake
-                             else "")
-        return [TrueFalse(name, category, prompt, item.points, general, item.answer,
-                          "Right.", wrong)]
-    assert isinstance(item, LocalItem)  # pragma: no cover - skipped before drawing
-    return []
+    return kind_of(item).questions(item, name, category, prompt, general)
 
 
-def _what(item: Item) -> str:
-    return "wire" if isinstance(item, WireItem) else "value"
+def numerical(kind: WiresKind, item: WireItem | CircuitItem, name: str, category: str,
+              prompt: str, general: str) -> list[Question]:
+    """A numerical question per asked wire or value, each mistake's value with its feedback."""
+    many = len(item.ask) > 1
+    return [Numerical(f"{name} ({kind.what} {w})" if many else name, category,
+                      prompt + (f"<p>Give the gradient on {kind.what} {html.escape(w)}."
+                                "</p>" if many else ""),
+                      item.points / len(item.ask), general, _numeric_answers(kind, item, w),
+                      _other(item, w)) for w in item.ask]
 
 
 def _width(item: Item, value: float) -> float:
     return item.tolerance.width(value)
 
 
-def _numeric_answers(item: WireItem | CircuitItem, wire: str) -> tuple[Answer, ...]:
+def _numeric_answers(kind: WiresKind, item: WireItem | CircuitItem, wire: str
+                     ) -> tuple[Answer, ...]:
     expected = float(item.expected[wire])
     answers = [Answer(expected, _width(item, expected), 100.0,
                       f"Right: {fmt(item.expected[wire])}.")]
@@ -155,28 +148,24 @@ def _numeric_answers(item: WireItem | CircuitItem, wire: str) -> tuple[Answer, .
         if any(item.tolerance.accepts(value, a.value) for a in answers):
             continue  # one answer per distinct value; its feedback names every mistake
         answers.append(Answer(value, _width(item, value), 0.0,
-                              html.escape(part_feedback(item, _part(item, wire, value)))))
+                              html.escape(part_feedback(item, _part(kind, item, wire, value)))))
     return tuple(answers)
 
 
-def _part(item: WireItem | CircuitItem, wire: str, value: float) -> Part:
+def _part(kind: WiresKind, item: WireItem | CircuitItem, wire: str, value: float) -> Part:
     """The judgement a student sending ``value`` would get (its mistakes and where)."""
-    if isinstance(item, CircuitItem):
-        found = item.matching(wire, value)
-        return Part(wire, fmt(value), fmt(item.expected[wire]), WRONG,
-                    tuple(m for m, _ in found), value=value, where=tuple(w for _, w in found))
-    return Part(wire, fmt(value), fmt(item.expected[wire]), WRONG,
-                item.matching(wire, value), value=value)
+    mistakes, where = kind.found(item, wire, value)
+    return Part(wire, fmt(value), fmt(item.expected[wire]), WRONG, mistakes, value=value,
+                where=where)
 
 
 def _other(item: WireItem | CircuitItem, wire: str) -> str:
     """The feedback for a number no mistake explains: the worked answer."""
-    worked = (wire_solution(item, wire) if isinstance(item, WireItem)
-              else circuit_solution(item, wire))
+    worked = kind_of(item).right_answer(item, Part(wire, "", "", WRONG))
     return html.escape(f"Not right. {worked}")
 
 
-def _grid(item: ArrayItem, name: str, title: str, category: str, prompt: str,
+def grid(item: ArrayItem, name: str, title: str, category: str, prompt: str,
           general: str) -> Grid:
     """The gradient of input ``name`` as a grid question called ``title``."""
     right = item.expected[name]
@@ -212,7 +201,8 @@ def _described(label: str) -> str:
     return BY_ID[mistake].description + (f" (at {where})" if where else "")
 
 
-def _choice_feedback(correct: bool, feedback: str | None, mistake: str | None) -> str:
+def choice_feedback(correct: bool, feedback: str | None, mistake: str | None) -> str:
+    """The feedback on picking one choice (escaped for the LMS)."""
     if correct:
         return html.escape(feedback or "Right.")
     text = feedback or (f"You {BY_ID[mistake].description}." if mistake else "Not this one.")

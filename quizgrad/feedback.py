@@ -8,13 +8,18 @@ forward value f instead of by the local gradient df/dx. The local gradient is df
 
 from __future__ import annotations
 
-from .circuit_items import CircuitItem
-from .expr import to_text
-from .items import LETTERS, ChoiceItem, Item, LocalItem, TrueFalseItem, WireItem
+from typing import TYPE_CHECKING
+
 from .judge import CORRECT, MISSING, WRONG, Judgement, Part
-from .matrix_items import ArrayItem, show
+from .matrix_items import show
 from .mistakes import BY_ID
 from .numeric import fmt
+from .registry import kind_of
+
+if TYPE_CHECKING:
+    from .circuit_items import CircuitItem
+    from .items import Item, WireItem
+    from .matrix_items import ArrayItem
 
 
 def _paren(text: str) -> str:
@@ -66,23 +71,16 @@ def mistake_sentence(item: Item, part: Part, mistake: str) -> str:
         where = part.where[part.mistakes.index(mistake)]
         place = f"at {where}" if mistake == "missed-branch" else f"at the node {where}"
         return f"That is what you get {place}, if you {description}."
-    if isinstance(item, WireItem) and part.wire is not None and part.value is not None:
-        for prediction in item.point.predictions.get(part.wire, ()):
-            if prediction.mistake == mistake and item.tolerance.accepts(part.value,
-                                                                         prediction.value):
-                working = item.plan.working(prediction, item.point)
-                if working:
-                    return f"That is {working} = {fmt(prediction.value)}: you {description}."
-                break
+    working = kind_of(item).working(item, part, mistake)
+    if working:
+        return f"{working}: you {description}."
     return f"You {description}." if not description.startswith("you") else f"{description}."
 
 
 def part_feedback(item: Item, part: Part) -> str:
     """One part's verdict in words, with the mistake named and the right answer explained."""
-    label = f"Wire {part.wire}: " if part.wire is not None else ""
-    if isinstance(item, ArrayItem):
-        label = f"{part.wire}: "
-    verb = "sent" if isinstance(item, (WireItem, CircuitItem, ArrayItem)) else "answered"
+    kind = kind_of(item)
+    label, verb = kind.part_label(part), kind.verb
     if not part.asked:
         return f"{label}{part.message}."
     if part.verdict == CORRECT:
@@ -103,73 +101,21 @@ def part_feedback(item: Item, part: Part) -> str:
         first = (part.message or "").splitlines()[0]
         opening = (f"{label}{part.given.strip()!r} could not be read ({first}); it is not "
                    "counted as wrong.")
-    return f"{opening} {_right_answer(item, part)}".strip()
-
-
-def _right_answer(item: Item, part: Part) -> str:
-    if isinstance(item, WireItem) and part.wire is not None:
-        return wire_solution(item, part.wire)
-    if isinstance(item, CircuitItem) and part.wire is not None:
-        return circuit_solution(item, part.wire)
-    if isinstance(item, ArrayItem) and part.wire is not None:
-        return matrix_solution(item, part.wire) if part.wire in item.ask else ""
-    if isinstance(item, LocalItem):
-        return f"The local gradient is df/d{item.wrt} = {to_text(item.expected)}."
-    if isinstance(item, ChoiceItem):
-        return f"The answer is {part.expected}."
-    if isinstance(item, TrueFalseItem):
-        return f"The statement is {part.expected}."
-    return ""  # pragma: no cover - every item type is handled above
+    return f"{opening} {kind.right_answer(item, part)}".strip()
 
 
 def item_feedback(item: Item, judgement: Judgement) -> list[str]:
     """Every line of feedback on one item: the parts, item-level mistakes, the explanation."""
-    lines = [part_feedback(item, part) for part in judgement.parts]
-    if isinstance(item, ChoiceItem):
-        lines = [_choice_feedback(item, judgement)]
-    if "same-gradient" in judgement.mistakes and isinstance(item, (WireItem, CircuitItem)):
-        lines.append("You sent the same value on every wire, but each wire gets the upstream "
-                     "gradient times its own local gradient.")
+    lines = kind_of(item).feedback(item, judgement,
+                                   [part_feedback(item, part) for part in judgement.parts])
     if judgement.verdict != CORRECT and item.explanation:
         lines.append(item.explanation)
     return lines
 
 
-def _choice_feedback(item: ChoiceItem, judgement: Judgement) -> str:
-    part = judgement.parts[0]
-    if part.verdict != WRONG:
-        return part_feedback(item, part)
-    chosen = next((i for i, c in enumerate(item.choices)
-                   if part.given.strip().lower() in (LETTERS[i], c.text.lower())
-                   or part.given.strip().lower().rstrip(").") == LETTERS[i]), None)
-    text = f"You chose {part.given.strip()}, which is wrong."
-    if chosen is not None:
-        choice = item.choices[chosen]
-        if choice.feedback:
-            text += f" {choice.feedback}"
-        elif choice.mistake:
-            text += f" You {BY_ID[choice.mistake].description}."
-    return f"{text} The answer is {part.expected}."
-
-
 def solution(item: Item) -> list[str]:
     """The worked solution of an item, one line per asked wire (or one line)."""
-    if isinstance(item, CircuitItem):
-        return backward_steps(item)
-    if isinstance(item, WireItem):
-        return [f"Forward value f = {fmt(item.point.output)}; upstream gradient "
-                f"{fmt(item.upstream)}."] + [wire_solution(item, w) for w in item.ask]
-    if isinstance(item, ArrayItem):
-        return [item.forward_line()] + [matrix_solution(item, n) for n in item.ask]
-    return [_right_answer(item, Part(None, "", _expected(item), CORRECT))]
-
-
-def _expected(item: Item) -> str:
-    if isinstance(item, ChoiceItem):
-        return f"({LETTERS[item.correct]}) {item.choices[item.correct].text}"
-    if isinstance(item, TrueFalseItem):
-        return "true" if item.answer else "false"
-    return ""
+    return kind_of(item).solution(item)
 
 
 def backward_steps(item: CircuitItem) -> list[str]:

@@ -18,19 +18,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .bank import Bank, Template, WireTemplate, templates_of
+from .bank import Bank, Template, templates_of
 from .discriminate import Profile, install
 from .errors import GradientError, OutputError, QuizgradError, UsageError
 from .formats.answer_files import answer_entry, answer_page
 from .formats.sheets import html_page, html_section, markdown_page, markdown_section
 from .gcpause import paused
-from .items import Item, wire_draw
+from .items import Item
 from .keyfile import KeyVariant
 from .keytext import KEY_SEPARATOR, KEY_TAIL, item_text, key_head, variant_text
-from .kinds import draw, profile
+from .registry import draw, kind_of, profile
 from .rng import Stream
 from .roster import Student
-from .templates import CircuitTemplate, MatrixTemplate
 from .workers import Workers
 
 SEPARATOR = KEY_SEPARATOR.encode("utf-8")
@@ -99,8 +98,6 @@ def draw_one(template: Template, seed: str, variant: str) -> Item:
     """The item that ``template`` gives ``variant``: drawn from (seed, template id, variant id)."""
     stream = Stream(seed, template.id, variant)
     try:
-        if isinstance(template, WireTemplate):
-            return wire_draw(template, stream)[0]
         return draw(template, stream)
     except GradientError as exc:
         raise GenerationError(f"{template.where}: {template.id}: variant {variant}: "
@@ -206,10 +203,7 @@ def _costliest_first(templates: Sequence[Template]) -> list[int]:
     worker busy while the other waits for it.
     """
     def cost(index: int) -> int:
-        template = templates[index]
-        return (3 if isinstance(template, MatrixTemplate) else
-                2 if isinstance(template, CircuitTemplate) else
-                1 if isinstance(template, WireTemplate) else 0)
+        return kind_of(templates[index]).cost
 
     return sorted(range(len(templates)), key=cost, reverse=True)
 

@@ -42,7 +42,6 @@ from .memo import remembered
 from .numeric import Tolerance, fmt
 from .plan import Plan, Point, Predicted, plan_for, point_key
 from .rng import Stream
-from .templates import GradientTemplate, MatrixTemplate, NetworkTemplate
 
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
@@ -231,7 +230,9 @@ class TrueFalseItem(Item):
 
 def common(template: Template, prompt: str) -> dict[str, object]:
     """The fields every item copies from its template."""
-    drawn = isinstance(template, GradientTemplate | MatrixTemplate | NetworkTemplate)
+    from .registry import kind_of
+
+    drawn = kind_of(template).draws
     return {"id": template.id, "template": template.id, "type": template.type,
             "title": template.title, "prompt": prompt, "explanation": template.explanation,
             "points": template.points, "tolerance": template.tolerance,

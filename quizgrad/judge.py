@@ -9,17 +9,18 @@ item's tolerance are named (those whose prediction equals the right answer never
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sympy as sp
 
-from .circuit_items import CircuitItem
 from .equiv import equivalent
 from .expr import symbol, to_text
-from .items import ChoiceItem, Item, LocalItem, TrueFalseItem, WireItem, local_mistakes
-from .matrix_items import ArrayItem, close, show
+from .items import local_mistakes
+from .matrix_items import close, show
 from .numeric import NumericError, fmt, to_float
+from .registry import kind_of
 from .response import (
     INVALID,
     MISSING,
@@ -31,6 +32,11 @@ from .response import (
     read_number,
 )
 from .response_array import read_array, show_raw
+
+if TYPE_CHECKING:
+    from .circuit_items import CircuitItem
+    from .items import ChoiceItem, Item, LocalItem, TrueFalseItem, WireItem
+    from .matrix_items import ArrayItem
 
 CORRECT, WRONG = "correct", "wrong"
 _WORST = {WRONG: 3, INVALID: 2, MISSING: 1, CORRECT: 0}
@@ -51,6 +57,10 @@ class Part:
     where: tuple[str, ...] = ()
 
 
+# (item, asked name, wrong value) -> (the mistakes that predict it, where each is made)
+Found = Callable[[Any, str, float], tuple[tuple[str, ...], tuple[str, ...]]]
+
+
 @dataclass(frozen=True)
 class Judgement:
     """The judgement of one item: overall verdict, points, parts, every mistake named."""
@@ -65,18 +75,7 @@ class Judgement:
 
 def judge(item: Item, answer: Any) -> Judgement:
     """Judge ``answer`` (as found in an answer file or typed) against ``item``."""
-    if isinstance(item, (WireItem, CircuitItem)):
-        parts, extra = _wire_parts(item, answer)
-    elif isinstance(item, ArrayItem):
-        parts, extra = _matrix_parts(item, answer), ()
-    elif isinstance(item, LocalItem):
-        parts, extra = (_local_part(item, answer),), ()
-    elif isinstance(item, ChoiceItem):
-        parts, extra = (_choice_part(item, answer),), ()
-    elif isinstance(item, TrueFalseItem):
-        parts, extra = (_truefalse_part(item, answer),), ()
-    else:  # pragma: no cover - every item type is handled above
-        raise TypeError(item)
+    parts, extra = kind_of(item).parts(item, answer)
     scored = [p for p in parts if p.asked]
     correct = sum(p.verdict == CORRECT for p in scored)
     points = round(item.points * correct / max(1, len(scored)), 6)
@@ -92,8 +91,12 @@ def judge(item: Item, answer: Any) -> Judgement:
     return Judgement(item.id, verdict, points, item.points, tuple(parts), tuple(named))
 
 
-def _wire_parts(item: WireItem | CircuitItem, answer: Any
-                ) -> tuple[tuple[Part, ...], tuple[str, ...]]:
+def wire_parts(item: WireItem | CircuitItem, answer: Any, found: Found
+               ) -> tuple[tuple[Part, ...], tuple[str, ...]]:
+    """A part per asked wire of a node or value of a circuit; 'same-gradient' when it fits.
+
+    ``found`` gives the mistakes that predict a wrong value, and where they are made.
+    """
     raws: dict[str, Any]
     parts: list[Part] = []
     if isinstance(answer, dict):
@@ -111,7 +114,7 @@ def _wire_parts(item: WireItem | CircuitItem, answer: Any
         message = "give one value per wire, e.g. {" + ", ".join(f"{w}: ..." for w in item.ask) + "}"
         return tuple(Part(w, raw_text(answer), fmt(item.expected[w]), INVALID, message=message)
                      for w in item.ask), ()
-    judged = [_wire_part(item, w, raws[w]) for w in item.ask]
+    judged = [_wire_part(item, w, raws[w], found) for w in item.ask]
     extra: tuple[str, ...] = ()
     if _same_gradient(item, judged):
         extra = ("same-gradient",)
@@ -121,7 +124,8 @@ def _wire_parts(item: WireItem | CircuitItem, answer: Any
     return (*judged, *parts), extra
 
 
-def _matrix_parts(item: ArrayItem, answer: Any) -> tuple[Part, ...]:
+def array_parts(item: ArrayItem, answer: Any) -> tuple[Part, ...]:
+    """A part per asked input of an array item (its gradient, in its shape)."""
     if isinstance(answer, dict):
         extra = [Part(str(key), raw_text(value), "", INVALID, asked=False, message=(
             f"no input '{key}' is asked here (the inputs are {', '.join(item.ask)})"))
@@ -159,7 +163,7 @@ def _matrix_part(item: ArrayItem, name: str, raw: Any) -> Part:
                 where=places if any(places) else ())
 
 
-def _wire_part(item: WireItem | CircuitItem, wire: str, raw: Any) -> Part:
+def _wire_part(item: WireItem | CircuitItem, wire: str, raw: Any, found: Found) -> Part:
     expected = item.expected[wire]
     reading = read_number(raw)
     shown = fmt(expected)
@@ -170,11 +174,8 @@ def _wire_part(item: WireItem | CircuitItem, wire: str, raw: Any) -> Part:
         return Part(wire, reading.raw, shown, INVALID, message="the number is too large")
     if item.tolerance.accepts(value, float(expected)):
         return Part(wire, reading.raw, shown, CORRECT, value=value)
-    if isinstance(item, CircuitItem):
-        found = item.matching(wire, value)
-        return Part(wire, reading.raw, shown, WRONG, tuple(m for m, _ in found), value=value,
-                    where=tuple(w for _, w in found))
-    return Part(wire, reading.raw, shown, WRONG, item.matching(wire, value), value=value)
+    mistakes, where = found(item, wire, value)
+    return Part(wire, reading.raw, shown, WRONG, mistakes, value=value, where=where)
 
 
 def _same_gradient(item: WireItem | CircuitItem, parts: list[Part]) -> bool:
@@ -195,7 +196,8 @@ def _float(reading: Reading) -> float | None:
         return None
 
 
-def _local_part(item: LocalItem, answer: Any) -> Part:
+def local_part(item: LocalItem, answer: Any) -> Part:
+    """The formula of a local-gradient item, judged by equivalence."""
     expected = to_text(item.expected)
     reading = read_formula(answer, item.names)
     if not reading.ok:
@@ -217,7 +219,8 @@ def _let(item: LocalItem) -> dict[sp.Symbol, sp.Expr]:
     return {symbol(name): value for name, value in item.let}
 
 
-def _choice_part(item: ChoiceItem, answer: Any) -> Part:
+def choice_part(item: ChoiceItem, answer: Any) -> Part:
+    """The choice made, with the mistake its choice is tagged with."""
     letters = "abcdefghijklmnopqrstuvwxyz"
     correct = item.correct
     expected = f"{letters[correct]}) {item.choices[correct].text}"
@@ -230,7 +233,8 @@ def _choice_part(item: ChoiceItem, answer: Any) -> Part:
     return Part(None, reading.raw, expected, WRONG, (tag,) if tag else ())
 
 
-def _truefalse_part(item: TrueFalseItem, answer: Any) -> Part:
+def truefalse_part(item: TrueFalseItem, answer: Any) -> Part:
+    """The verdict on a statement, with the mistake a wrong one reveals."""
     expected = "true" if item.answer else "false"
     reading = read_boolean(answer)
     if not reading.ok:

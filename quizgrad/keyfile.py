@@ -16,21 +16,15 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from .bank import Choice
-from .circuit import evaluate, parse_circuit
-from .circuit_items import CircuitItem
-from .engine import Node
 from .errors import ExprError, GradientError, KeyFileError
-from .expr import parse, to_text
 from .gcpause import paused
-from .items import LETTERS, ChoiceItem, Item, LocalItem, TrueFalseItem, WireItem
+from .items import Item
 from .matrix import Array, parse_matrix
 from .matrix_eval import evaluate as evaluate_matrix
 from .matrix_eval import exact_array
 from .matrix_items import MatrixItem
-from .network_items import NetworkItem, network_from_json, network_json
 from .numeric import Tolerance, json_number
-from .plan import plan_for
+from .registry import kind_named, kind_of
 from .textio import TextFileError, read_text
 
 FORMAT = "quizgrad-key/1"
@@ -76,65 +70,17 @@ def item_json(item: Item, mistakes: bool = True) -> dict[str, Any]:
         "prompt": item.prompt, "points": item.points,
         "tolerance": {"relative": item.tolerance.relative, "absolute": item.tolerance.absolute},
     }
-    if isinstance(item, WireItem):
-        point = item.point
-        data.update({
-            "node": item.node.text,
-            "inputs": {n: json_number(v) for n, v in point.inputs.items()},
-            "inputs_exact": {n: str(v) for n, v in point.inputs.items()},
-            "upstream": json_number(point.upstream),
-            "upstream_exact": str(point.upstream),
-            "output": _number(point.output),
-            "ask": list(item.ask),
-            "local": {w: item.plan.local_text[w] for w in item.ask},
-            "answer": {w: _number(point.gradient[w]) for w in item.ask},
-            "answer_exact": {w: item.exact(w) for w in item.ask},
-            "mistakes": _mistakes(item) if mistakes else None,
-        })
-        if item.allow_kinks:
-            data["allow_kinks"] = True
-    elif isinstance(item, CircuitItem):
-        point = item.point
-        data.update({
-            "circuit": "; ".join(s.line for s in item.circuit.steps),
-            "inputs": {n: json_number(v) for n, v in point.inputs.items()},
-            "inputs_exact": {n: str(v) for n, v in point.inputs.items()},
-            "upstream": json_number(point.upstream),
-            "upstream_exact": str(point.upstream),
-            "values": {n: _number(point.values[n]) for n in item.circuit.names
-                       if n not in point.inputs},
-            "output": _number(point.output),
-            "ask": list(item.ask),
-            "answer": {n: _number(point.gradients[n]) for n in item.ask},
-            "answer_exact": {n: item.exact(n) for n in item.ask},
-            "mistakes": _mistakes(item) if mistakes else None,
-        })
-    elif isinstance(item, MatrixItem):
-        data.update(_matrix_json(item, mistakes))
-    elif isinstance(item, NetworkItem):
-        data.update(network_json(item))
-        data["mistakes"] = _mistakes(item) if mistakes else None
-    elif isinstance(item, LocalItem):
-        data.update({"node": item.node.text, "inputs": list(item.node.inputs), "wrt": item.wrt,
-                     "let": {name: _formula_text(value) for name, value in item.let},
-                     "answer": _formula_text(item.expected)})
-    elif isinstance(item, ChoiceItem):
-        data.update({
-            "choices": [{"letter": LETTERS[i], "text": c.text, "correct": c.correct,
-                         "mistake": c.mistake, "feedback": c.feedback}
-                        for i, c in enumerate(item.choices)],
-            "answer": LETTERS[item.correct]})
-    elif isinstance(item, TrueFalseItem):
-        data.update({"answer": item.answer, "mistake": item.mistake})
+    data.update(kind_of(item).to_json(item, mistakes))
     data["explanation"] = item.explanation
     return data
 
 
-def _matrix_json(item: MatrixItem, mistakes: bool) -> dict[str, Any]:
+def matrix_json(item: MatrixItem, mistakes: bool) -> dict[str, Any]:
+    """A matrix item's own fields in the key."""
     point, node = item.point, item.node
 
     def numbers(array: Array) -> Any:
-        return array.nested(_number)
+        return array.nested(number)
 
     data: dict[str, Any] = {
         "node": node.text,
@@ -151,21 +97,18 @@ def _matrix_json(item: MatrixItem, mistakes: bool) -> dict[str, Any]:
         "ask": list(item.ask),
         "answer": {n: numbers(item.expected[n]) for n in item.ask},
         "answer_exact": {n: item.exact(n) for n in item.ask},
-        "mistakes": _mistakes(item) if mistakes else None,
+        "mistakes": mistakes_json(item) if mistakes else None,
     })
     return data
 
 
 @functools.lru_cache(maxsize=4096)
-def _formula_text(expr: object) -> str:
-    return to_text(expr)  # type: ignore[arg-type]
-
-
-def _number(value: Fraction | float) -> int | float:
+def number(value: Fraction | float) -> int | float:
+    """A value of the key: an exact number as JSON keeps it, a float as it is."""
     return json_number(value) if isinstance(value, Fraction) else float(value)
 
 
-def _mistakes(item: WireItem | CircuitItem | MatrixItem | NetworkItem) -> dict[str, dict[str, Any]]:
+def mistakes_json(item: Any) -> dict[str, dict[str, Any]]:
     """Asked name -> mistake -> its predicted value (rounded), where it differs from the answer."""
     return {name: {mistake: value.nested(rounded) if isinstance(value, Array) else rounded(value)
                    for mistake, value in item.mistake_values(name).items()}  # type: ignore[attr-defined]
@@ -214,7 +157,7 @@ def _variants(data: dict[str, Any], path: Path) -> list[KeyVariant]:
     return variants
 
 
-def _verify(data: dict[str, Any], computed: Mapping[str, Any]) -> None:
+def verify(data: dict[str, Any], computed: Mapping[str, Any]) -> None:
     """The key's stored answers must be what the engine computes (a hand-edited key is not)."""
     for wire, stored in data.get("answer", {}).items():
         if not math.isclose(float(computed[wire]), float(stored), rel_tol=1e-9, abs_tol=1e-12):
@@ -224,17 +167,12 @@ def _verify(data: dict[str, Any], computed: Mapping[str, Any]) -> None:
 
 
 @functools.lru_cache(maxsize=65536)
-def _fraction(text: str | int) -> Fraction:
+def fraction(text: str | int) -> Fraction:
     """'-3/10' -> Fraction(-3, 10): the exact numbers of the key (remembered: they repeat)."""
     if isinstance(text, int):
         return Fraction(text)
     top, _, bottom = str(text).partition("/")
     return Fraction(int(top), int(bottom or 1))
-
-
-@functools.lru_cache(maxsize=1024)
-def _formula(text: str, names: tuple[str, ...]) -> Any:
-    return parse(text, names)
 
 
 def item_from_json(data: dict[str, Any]) -> Item:
@@ -245,41 +183,15 @@ def item_from_json(data: dict[str, Any]) -> Item:
               "type": data["type"], "title": str(data["title"]), "prompt": str(data["prompt"]),
               "explanation": str(data.get("explanation", "")), "points": float(data["points"]),
               "tolerance": tolerance}
-    kind = data["type"]
-    if kind == "wire":
-        inputs = {str(k): _fraction(v) for k, v in data["inputs_exact"].items()}
-        node = Node.parse(data["node"], inputs)
-        ask = tuple(data["ask"])
-        point = plan_for(node, ask).evaluate(inputs, _fraction(data["upstream_exact"]),
-                                             exact=False)
-        _verify(data, point.gradient)
-        return WireItem(**common, node=node, ask=ask, point=point,
-                        allow_kinks=bool(data.get("allow_kinks", False)))
-    if kind == "circuit":
-        inputs = {str(k): _fraction(v) for k, v in data["inputs_exact"].items()}
-        circuit = parse_circuit(data["circuit"], tuple(inputs))
-        point = evaluate(circuit, inputs, _fraction(data["upstream_exact"]))
-        _verify(data, {n: point.gradients[n] for n in data["ask"]})
-        return CircuitItem(**common, circuit=circuit, ask=tuple(data["ask"]), point=point)
-    if kind == "matrix":
-        return _matrix_from_json(data, common)
-    if kind == "network":
-        return network_from_json(data, common)
-    if kind == "local":
-        names = tuple(data["inputs"])
-        let = tuple((k, _formula(v, names)) for k, v in data.get("let", {}).items())
-        return LocalItem(**common, node=Node.parse(data["node"], names), wrt=data["wrt"],
-                         let=let)
-    if kind == "choice":
-        choices = tuple(Choice(c["text"], bool(c["correct"]), c.get("mistake"), c.get("feedback"))
-                        for c in data["choices"])
-        return ChoiceItem(**common, choices=choices)
-    if kind == "truefalse":
-        return TrueFalseItem(**common, answer=bool(data["answer"]), mistake=data.get("mistake"))
-    raise ValueError(f"unknown item type {kind!r}")
+    try:
+        kind = kind_named(data["type"])
+    except KeyError:
+        raise ValueError(f"unknown item type {data['type']!r}") from None
+    return kind.from_json(data, common)
 
 
-def _matrix_from_json(data: dict[str, Any], common: dict[str, Any]) -> MatrixItem:
+def matrix_from_json(data: dict[str, Any], common: dict[str, Any]) -> MatrixItem:
+    """A matrix item rebuilt from the key (its answers checked)."""
     shapes = {str(n): tuple(int(k) for k in v) for n, v in data["shapes"].items()}
     labels = {str(n): tuple(int(k) for k in v) for n, v in data.get("labels", {}).items()}
     node = parse_matrix(data["node"], shapes, labels)
@@ -293,7 +205,7 @@ def _matrix_from_json(data: dict[str, Any], common: dict[str, Any]) -> MatrixIte
     for name, stored in data.get("answer", {}).items():
         computed = point.gradients[name]
         flat = Array(computed.shape, computed.entries).nested()
-        _verify({"id": data["id"], "answer": _flat_pairs(stored, flat, name)},
+        verify({"id": data["id"], "answer": _flat_pairs(stored, flat, name)},
                 _flat_pairs(flat, flat, name))
     return MatrixItem(**common, node=node, ask=ask, point=point)
 
@@ -301,7 +213,7 @@ def _matrix_from_json(data: dict[str, Any], common: dict[str, Any]) -> MatrixIte
 def _exact_nested(value: Any) -> Any:
     if isinstance(value, list):
         return [_exact_nested(v) for v in value]
-    return _fraction(value)
+    return fraction(value)
 
 
 def _flat_pairs(stored: Any, like: Any, prefix: str = "") -> dict[str, Any]:

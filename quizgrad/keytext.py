@@ -10,27 +10,28 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
-from .circuit_items import CircuitItem
 from .compiled import FAILED
-from .items import Item, WireItem
 from .keyfile import FORMAT, item_json, rounded
 from .matrix import Array
-from .matrix_items import MatrixItem
 from .memo import by_identity, remembered
 from .plan import Plan
+from .registry import kind_of
+
+if TYPE_CHECKING:
+    from .circuit_items import CircuitItem
+    from .items import Item, WireItem
+    from .matrix_items import ArrayItem
 
 
-def _mistakes_text(item: WireItem | CircuitItem | MatrixItem) -> str:
+def mistakes_text(item: CircuitItem | ArrayItem) -> str:
     """The mistakes of :func:`~quizgrad.keyfile.item_json` as JSON text, written directly.
 
     A key is mostly these floats; rounding each through a float and printing that again
     would cost more than all the rest of an item.
     """
-    if isinstance(item, WireItem):
-        return _wire_mistakes_text(item)
     parts = []
     for name in item.ask:
         values = item.mistake_values(name)  # type: ignore[attr-defined]
@@ -57,8 +58,8 @@ def _quoted(label: str) -> str:
 _QUOTED_LABELS: dict[str, str] = {}
 
 
-def _wire_mistakes_text(item: WireItem) -> str:
-    """:func:`_mistakes_text` of a wire item in one pass over its plan's predictions.
+def wire_mistakes_text(item: WireItem) -> str:
+    """:func:`mistakes_text` of a wire item in one pass over its plan's predictions.
 
     As :meth:`WireItem.mistake_values`: a mistake's first prediction that differs from the
     answer is its value; the quoted names come from a table made once per plan.
@@ -160,7 +161,7 @@ def item_text(item: Item) -> str:
 
 
 def _item_text(item: Item) -> str:
-    """``json.dumps(item_json(item))``, with the mistakes written by :func:`_mistakes_text`."""
+    """``json.dumps(item_json(item))``, the mistakes written by the kind's ``mistakes_text``."""
     data = item_json(item, mistakes=False)
     if "mistakes" not in data:
         return _encode(data)
@@ -168,7 +169,7 @@ def _item_text(item: Item) -> str:
     at = names.index("mistakes")
     head = _encode({name: data[name] for name in names[:at]})
     tail = _encode({name: data[name] for name in names[at + 1:]})
-    return (f'{head[:-1]}, "mistakes": {_mistakes_text(item)}'  # type: ignore[arg-type]
+    return (f'{head[:-1]}, "mistakes": {kind_of(item).mistakes_text(item)}'  # type: ignore[arg-type]
             + (f", {tail[1:]}" if len(tail) > 2 else "}"))
 
 

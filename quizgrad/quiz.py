@@ -12,15 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from .bank import Template
-from .circuit_items import CircuitItem
 from .errors import GradientError
 from .feedback import item_feedback
-from .items import LETTERS, ChoiceItem, Item, LocalItem, TrueFalseItem, WireItem
+from .items import Item
 from .judge import CORRECT, Judgement, judge
-from .kinds import draw
-from .matrix_items import ArrayItem
-from .response import read_boolean, read_choice, read_formula, read_number
-from .response_array import read_array
+from .registry import draw, kind_of
 from .rng import Stream
 
 NOT_REACHED = "not reached"  # the verdict of an item the session ended before
@@ -129,10 +125,11 @@ class Session:
         """Ask one item; None when the student quits or input ends."""
         self.io.item(number, total, item)
         answer: Any
-        if isinstance(item, (WireItem, CircuitItem, ArrayItem)) and len(item.ask) > 1:
+        kind = kind_of(item)
+        if kind.asked(item):
             answer = {}
-            for wire in item.ask:
-                raw = self.line(item, _wire_label(item, wire))
+            for wire in kind.asked(item):
+                raw = self.line(item, kind.label(item, wire))
                 if raw is None:
                     return None
                 if raw is SKIPPED:
@@ -140,9 +137,7 @@ class Session:
                     break
                 answer[wire] = raw
         else:
-            label = (_wire_label(item, item.ask[0])
-                     if isinstance(item, (WireItem, CircuitItem, ArrayItem)) else _label(item))
-            raw = self.line(item, label)
+            raw = self.line(item, kind.label(item, None))
             if raw is None:
                 return None
             answer = None if raw is SKIPPED else raw
@@ -185,69 +180,16 @@ class Session:
 SKIPPED = object()
 
 
-def _wire_label(item: Item, name: str) -> str:
-    if isinstance(item, ArrayItem):
-        return f"gradient of {name} ({'×'.join(map(str, item.shape(name))) or 'number'})"
-    return f"wire {name}"
-
-
-def _label(item: Item) -> str:
-    if isinstance(item, LocalItem):
-        return f"df/d{item.wrt}"
-    if isinstance(item, ChoiceItem):
-        return f"choice ({LETTERS[0]}-{LETTERS[len(item.choices) - 1]})"
-    return "true or false"
-
-
 def unreadable(item: Item, raw: str, label: str = "") -> str | None:
     """Why ``raw`` cannot be read as an answer to ``item`` (None when it can, or is empty)."""
     if not raw.strip():
         return "Type an answer (or skip)"
-    if isinstance(item, ArrayItem):
-        reading = read_array(raw)
-        name = next((n for n in item.ask if label.startswith(f"gradient of {n} ")), None)
-        if reading.ok and name is not None:
-            given = reading.value
-            if given.shape != item.shape(name) and not item.matching(name, given):  # type: ignore[union-attr]
-                return item.shape_message(name, given)  # type: ignore[arg-type]
-    elif isinstance(item, (WireItem, CircuitItem)):
-        reading = read_number(raw)
-    elif isinstance(item, LocalItem):
-        reading = read_formula(raw, item.names)
-    elif isinstance(item, ChoiceItem):
-        reading = read_choice(raw, [c.text for c in item.choices])[0]
-    elif isinstance(item, TrueFalseItem):
-        reading = read_boolean(raw)
-    else:  # pragma: no cover - every item type is handled above
-        return None
-    if reading.ok:
-        return None
-    return reading.message or "cannot read that"
+    return kind_of(item).unreadable(item, raw, label)
 
 
 def hint(item: Item) -> str:
     """A hint that points the way without giving the number away."""
-    if isinstance(item, WireItem):
-        parts = [f"df/d{w} = {item.plan.local_text[w]}" for w in item.ask]
-        return (f"The local gradient: {'; '.join(parts)}. Evaluate it at the stored inputs and "
-                f"multiply by the upstream gradient {_number(item.upstream)}.")
-    if isinstance(item, ArrayItem):
-        return item.hint()
-    if isinstance(item, CircuitItem):
-        return ("Go backwards node by node: each node multiplies the gradient it receives by its "
-                "local gradients, and a value that feeds several nodes adds up what they send.")
-    if isinstance(item, LocalItem):
-        names = ", ".join(name for name, _ in item.let)
-        extra = f" You may write {names}." if names else ""
-        return f"Differentiate f = {item.node.text} with respect to {item.wrt}.{extra}"
-    return ("A node sends back, on each input wire, the upstream gradient times that wire's "
-            "own local gradient, evaluated at the stored inputs.")
-
-
-def _number(value: object) -> str:
-    from .numeric import fmt
-
-    return fmt(value)  # type: ignore[arg-type]
+    return kind_of(item).hint(item)
 
 
 def _shown(answer: Any) -> str:

@@ -21,8 +21,8 @@ if TYPE_CHECKING:
     from .items import Item
     from .judge import Judgement
     from .keyfile import Key
+    from .kinds.base import Figure
     from .lms import Written
-    from .matrix_items import ArrayItem
     from .quiz import Row
 
 STYLES = {"value": "cyan", "gradient": "magenta", "node": "bold", "wire": "dim", "": ""}
@@ -398,29 +398,13 @@ class TerminalQuiz:
 
     def item(self, number: int, total: int, item: Item) -> None:
         """The item's prompt and, for a node, its circuit with the asked wires marked."""
-        from .circuit_items import CircuitItem
-        from .drawing import layout_lines
-        from .items import LETTERS, ChoiceItem, WireItem
-        from .matrix_items import ArrayItem
-        from .numeric import fmt
+        from .registry import kind_of
 
         self.out.print()
         self.out.rule(Text(f"{number}/{total} · {item.title} · {item.points:g} point"
                            + ("" if item.points == 1 else "s"), style="bold"))
         self.out.print(item.prompt)
-        if isinstance(item, WireItem):
-            labels = [WireLabel(n, fmt(v), "?" if n in item.ask else "")
-                      for n, v in item.inputs.items()]
-            self.out.print(draw_node(item.node.text, labels, fmt(item.point.output),
-                                     fmt(item.upstream)), no_wrap=True, crop=True)
-        if isinstance(item, CircuitItem):
-            drawing = layout_lines(item.blank_layout)
-            self.out.print(styled(drawing), no_wrap=True, crop=True)
-        if isinstance(item, ArrayItem):
-            self.matrix(item, reveal=False)
-        if isinstance(item, ChoiceItem):
-            for index, choice in enumerate(item.choices):
-                self.out.print(f"  ({LETTERS[index]}) {choice.text}")
+        self.figure(kind_of(item).figure(item, reveal=False))
 
     def note(self, text: str, kind: str = "info") -> None:
         """A hint, a help line, or why the input could not be read."""
@@ -429,11 +413,7 @@ class TerminalQuiz:
 
     def verdict(self, item: Item, judgement: Judgement, lines: list[str]) -> None:
         """Right or wrong (and which mistake), then the circuit with every gradient."""
-        from .circuit_items import CircuitItem, layout_for
-        from .drawing import layout_lines
-        from .items import WireItem
-        from .matrix_items import ArrayItem
-        from .numeric import fmt
+        from .registry import kind_of
 
         if judgement.verdict == "correct":
             self.out.print(Text("✓ correct", style="bold green"))
@@ -442,45 +422,20 @@ class TerminalQuiz:
             self.out.print(Text(f"✗ {judgement.verdict}{named}", style="bold red"))
             for line in lines:
                 self.out.print(Text(f"  {line}"))
-        if isinstance(item, WireItem):
-            gradients = item.every_gradient()
-            labels = [WireLabel(n, fmt(v), fmt(gradients[n])) for n, v in item.inputs.items()]
-            self.out.print(draw_node(item.node.text, labels, fmt(item.point.output),
-                                     fmt(item.upstream)), no_wrap=True, crop=True)
-        if isinstance(item, CircuitItem):
-            drawing = layout_lines(layout_for(item.circuit, item.point))
-            self.out.print(styled(drawing), no_wrap=True, crop=True)
-        if isinstance(item, ArrayItem):
-            self.matrix(item, reveal=True)
+        self.figure(kind_of(item).figure(item, reveal=True))
 
-    def matrix(self, item: ArrayItem, reveal: bool) -> None:
-        """An array item: drawn with shapes on its wires, then the arrays themselves."""
-        from .drawing import layout_lines
-        from .matrix_items import show
-
-        def size(shape: tuple[int, ...]) -> str:
-            return "×".join(map(str, shape)) or "number"
-
-        layout = item.layout(reveal)
-        if layout is not None and layout.width > self.out.width:  # too wide: layer by layer
-            for line in item.lines():  # type: ignore[attr-defined]
+    def figure(self, figure: Figure) -> None:
+        """An item's figure: its drawing (layer by layer when too wide), arrays, choices."""
+        if figure.narrow and figure.width > self.out.width:
+            for line in figure.narrow:
                 self.out.print(Text(f"  {line}"), no_wrap=True, crop=True)
-        elif layout is not None:
-            self.out.print(styled(layout_lines(layout)), no_wrap=True, crop=True)
-        else:  # a single matrix node
-            labels = [WireLabel(n, size(a.shape), "?" if n in item.ask and not reveal else "")
-                      for n, a in item.inputs.items()]  # type: ignore[attr-defined]
-            self.out.print(draw_node(item.node.text, labels,  # type: ignore[attr-defined]
-                                     size(item.point.output.shape), "G",  # type: ignore[attr-defined]
-                                     output_name="Y", sep=": "), no_wrap=True, crop=True)
-        arrays = item.shown()
-        arrays.append(("G", show(item.upstream)))
-        if reveal:
-            arrays += [(f"d{n}", show(item.expected[n])) for n in item.ask]
-        for name, text in arrays:
-            style = "red" if name.startswith("d") and reveal and name[1:] in item.ask else ""
-            self.out.print(Text(f"  {name} = ", style="bold") + Text(text, style=style),
-                           soft_wrap=True)
+        elif figure.drawing is not None:
+            self.out.print(styled(figure.drawing), no_wrap=True, crop=True)
+        for name, text, highlighted in figure.arrays:
+            self.out.print(Text(f"  {name} = ", style="bold")
+                           + Text(text, style="red" if highlighted else ""), soft_wrap=True)
+        for line in figure.choices:
+            self.out.print(line)
 
     def summary(self, rows: list[Row], points: float, max_points: float) -> None:
         """The closing table and the score."""

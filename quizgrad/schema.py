@@ -9,10 +9,14 @@ loader still checks what a schema cannot (formulas, shapes, ranges).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .bank import _ID, _KEYS, TYPES, VERDICTS
+from .bank import _ID, COMMON_KEYS, VERDICTS
 from .mistakes import CATALOG
+from .registry import kind_named, types
+
+if TYPE_CHECKING:
+    from .kinds.base import Kind
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -59,18 +63,20 @@ _TOLERANCE = {"anyOf": [{"type": "number", "minimum": 0, "exclusiveMaximum": 1},
                                         "absolute": {"type": "number", "minimum": 0}}}]}
 
 
-_ARRAYS = ("matrix", "network")  # the kinds whose inputs are arrays
-
-
 def _mistake() -> dict[str, Any]:
     return {"enum": sorted(m.id for m in CATALOG)}
 
 
-def _properties(kind: str) -> dict[str, Any]:
+def key_schemas() -> dict[str, Any]:
+    """The schema of every bank key, by name; a kind picks its own (:meth:`Kind.schema`).
+
+    Keys read differently by different kinds have more than one entry: "inputs" (number
+    specs), "inputs by name" (a local template's names), "array inputs" and "array" (arrays).
+    """
     text = {"type": ["string", "number"]}
-    table: dict[str, Any] = {
+    return {
         "id": {"type": "string", "pattern": f"^{_ID.pattern}$"},
-        "type": {"const": kind}, "title": text, "prompt": text, "explanation": text,
+        "title": text, "prompt": text, "explanation": text,
         "points": {"type": "number", "exclusiveMinimum": 0, "maximum": 1000},
         "tolerance": _TOLERANCE,
         "tests": {"type": "array", "items": {
@@ -81,11 +87,12 @@ def _properties(kind: str) -> dict[str, Any]:
         "node": {"type": "string"},
         "circuit": {"anyOf": [{"type": "string"}, {"type": "array", "items": {
             "type": "string"}}]},
-        "inputs": ({**_NAMES, "additionalProperties": _ARRAY} if kind in _ARRAYS
-                   else {"anyOf": [{**_NAMES, "additionalProperties": _SPEC},
-                                   {"type": "array", "items": {"type": "string"}}]}
-                   if kind == "local" else {**_NAMES, "additionalProperties": _SPEC}),
-        "upstream": _ARRAY if kind in _ARRAYS else _SPEC,
+        "inputs": {**_NAMES, "additionalProperties": _SPEC},
+        "inputs by name": {"anyOf": [{**_NAMES, "additionalProperties": _SPEC},
+                                     {"type": "array", "items": {"type": "string"}}]},
+        "array inputs": {**_NAMES, "additionalProperties": _ARRAY},
+        "array": _ARRAY,
+        "upstream": _SPEC,
         "ask": _ASK, "allow_kinks": {"type": "boolean"}, "wrt": {"type": "string"},
         "let": {"type": "object", "additionalProperties": {"type": "string"}},
         "choices": {"type": "array", "minItems": 2, "maxItems": 26, "items": {"anyOf": [
@@ -94,21 +101,25 @@ def _properties(kind: str) -> dict[str, Any]:
                                   "mistake": _mistake(), "feedback": text}}]}},
         "shuffle": {"type": "boolean"}, "answer": {"type": "boolean"}, "mistake": _mistake(),
     }
-    return {key: table[key] for key in sorted(_KEYS[kind])}
+
+
+def _properties(kind: Kind) -> dict[str, Any]:
+    table = key_schemas()
+    found = {key: table[key] for key in COMMON_KEYS if key != "type"}
+    found.update(kind.schema(table))
+    found["type"] = {"const": kind.type}
+    return {key: found[key] for key in sorted(found)}
 
 
 def bank_schema() -> dict[str, Any]:
     """The schema of a bank file (YAML read as JSON data)."""
     templates = []
-    for kind in TYPES:
-        required = ["id", "type", "title"]
-        required += {"wire": ["node", "inputs"], "circuit": ["circuit", "inputs"],
-                     "matrix": ["node", "inputs"], "network": ["circuit", "inputs"],
-                     "local": ["node", "inputs"],
-                     "choice": ["choices", "prompt"], "truefalse": ["answer", "prompt"]}[kind]
-        templates.append({"title": f"a {kind} template", "type": "object",
-                          "required": required, "additionalProperties": False,
-                          "properties": _properties(kind)})
+    names = types()
+    for name in names:
+        kind = kind_named(name)
+        templates.append({"title": f"a {name} template", "type": "object",
+                          "required": ["id", "type", "title", *kind.required],
+                          "additionalProperties": False, "properties": _properties(kind)})
     return {
         "$schema": DIALECT, "$id": "https://quizgrad.invalid/bank.schema.json",
         "title": "quizgrad question bank", "type": "object", "required": ["templates"],
@@ -120,10 +131,10 @@ def bank_schema() -> dict[str, Any]:
                                         "tolerance": _TOLERANCE}},
             "templates": {"type": "array", "minItems": 1, "items": {
                 "type": "object", "required": ["type"],
-                "properties": {"type": {"enum": list(TYPES)}},
+                "properties": {"type": {"enum": list(names)}},
                 "allOf": [{"if": {"properties": {"type": {"const": kind}}},
-                           "then": {"$ref": f"#/$defs/{kind}"}} for kind in TYPES]}}},
-        "$defs": {kind: schema for kind, schema in zip(TYPES, templates, strict=True)},
+                           "then": {"$ref": f"#/$defs/{kind}"}} for kind in names]}}},
+        "$defs": {kind: schema for kind, schema in zip(names, templates, strict=True)},
     }
 
 

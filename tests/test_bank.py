@@ -10,7 +10,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from quizgrad.bank import (
-    TYPES,
     ChoiceTemplate,
     LocalTemplate,
     TrueFalseTemplate,
@@ -21,6 +20,7 @@ from quizgrad.bank import (
     load_banks,
 )
 from quizgrad.errors import BankError
+from quizgrad.registry import types
 from quizgrad.rng import Stream
 
 GOOD = """
@@ -266,4 +266,4 @@ def test_bundled_banks_load_with_unique_ids():
     ids = [t.id for b in banks for t in b.templates]
     assert len(ids) == len(set(ids)) >= 30
     kinds = {t.type for b in banks for t in b.templates}
-    assert kinds == set(TYPES)  # every kind of item the banks can hold
+    assert kinds == set(types())  # every kind of item the banks can hold

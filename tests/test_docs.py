@@ -57,7 +57,7 @@ def test_no_bundled_text_or_feedback_writes_x_as_a_times_sign():
     from quizgrad.check import sample_answer
     from quizgrad.feedback import item_feedback
     from quizgrad.judge import judge
-    from quizgrad.kinds import draw
+    from quizgrad.registry import draw
     from quizgrad.rng import Stream
 
     for template in templates_of(load_banks([bundled_dir()])):

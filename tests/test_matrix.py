@@ -13,13 +13,13 @@ from hypothesis import strategies as st
 from quizgrad.bank import load_bank
 from quizgrad.errors import BankError
 from quizgrad.judge import judge
-from quizgrad.kinds import draw
 from quizgrad.matrix import Array, parse_matrix
 from quizgrad.matrix_eval import evaluate
 from quizgrad.matrix_items import MatrixItem
 from quizgrad.matrix_mistakes import MATRIX_ONLY
 from quizgrad.mistakes import CATALOG
 from quizgrad.numeric import Tolerance
+from quizgrad.registry import draw
 from quizgrad.response_array import read_array
 from quizgrad.rng import Stream
 

@@ -15,10 +15,10 @@ from quizgrad.bank import load_bank, load_banks
 from quizgrad.errors import BankError
 from quizgrad.judge import judge
 from quizgrad.keyfile import item_from_json, item_json
-from quizgrad.kinds import draw
 from quizgrad.matrix_items import close
 from quizgrad.network_items import NetworkItem
 from quizgrad.quiz import Session
+from quizgrad.registry import draw
 from quizgrad.rng import Stream
 
 NETWORKS = load_banks([])[-1]  # questions/7-networks.yaml

@@ -6,11 +6,10 @@ import functools
 import json
 from typing import Any
 
-from ..circuit_items import CircuitItem
-from ..items import LETTERS, ChoiceItem, Item, LocalItem, TrueFalseItem, WireItem
+from ..items import LETTERS, Item
 from ..keyfile import KeyVariant
 from ..matrix import describe
-from ..matrix_items import ArrayItem
+from ..registry import kind_of
 
 HEADER = """\
 # quizgrad answer file{who}
@@ -44,19 +43,7 @@ def answer_page(variant: KeyVariant, entries: list[str]) -> str:
 
 def answer_entry(item: Item, number: int) -> str:
     """The lines of item ``number`` (made by the remembered :func:`_entry` from what they show)."""
-    detail: tuple[object, ...] = ()
-    if isinstance(item, (WireItem, CircuitItem)):
-        kind, detail = "wires", item.ask
-    elif isinstance(item, ArrayItem):
-        kind, detail = "arrays", tuple((n, item.shape(n)) for n in item.ask)
-    elif isinstance(item, LocalItem):
-        kind, detail = "formula", (item.wrt, tuple(n for n, _ in item.let))
-    elif isinstance(item, ChoiceItem):
-        kind, detail = "choice", (len(item.choices),)
-    elif isinstance(item, TrueFalseItem):
-        kind = "truth"
-    else:
-        kind = ""
+    kind, detail = kind_of(item).entry(item)
     return _entry(kind, detail, item.id, item.title, item.points, number)
 
 

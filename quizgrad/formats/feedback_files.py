@@ -5,21 +5,20 @@ Worded like the terminal quiz (see :mod:`quizgrad.feedback`).
 
 from __future__ import annotations
 
-from ..circuit_items import CircuitItem
 from ..feedback import item_feedback, solution
 from ..grade import GRADED, StudentResult
-from ..items import Item, WireItem
+from ..items import Item
 from ..judge import CORRECT
 from ..keyfile import KeyVariant
-from ..matrix_items import ArrayItem
 from ..numeric import fmt
+from ..registry import kind_of
 
 MARK = {"correct": "correct", "wrong": "wrong", "invalid": "could not be read",
         "missing": "no answer"}
 
 
 def _answer(item: Item, result_parts: list[tuple[str | None, str]]) -> str:
-    if isinstance(item, (WireItem, CircuitItem, ArrayItem)) and len(item.ask) > 1:
+    if kind_of(item).asked(item):
         return ", ".join(f"{wire}: {given or '—'}" for wire, given in result_parts if wire)
     return (result_parts[0][1] if result_parts else "") or "—"
 

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import functools
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
-from ..circuit_items import CircuitItem
-from ..drawing import Layout, WireLabel, by_geometry, circuit, layout_text, plain
-from ..items import LETTERS, ChoiceItem, Item, LocalItem, TrueFalseItem, WireItem
+from ..drawing import Layout, by_geometry
 from ..keyfile import KeyVariant
 from ..matrix import Array
-from ..matrix_items import ArrayItem, MatrixItem, show
 from ..memo import remembered
 from ..numeric import fmt
+from ..registry import kind_of
+
+if TYPE_CHECKING:
+    from ..items import Item, WireItem
+    from ..matrix_items import MatrixItem
 
 
 @functools.lru_cache(maxsize=8192)
@@ -85,45 +88,14 @@ def _markdown_section(item: Item, number: int) -> str:
 
 
 def _markdown_body(item: Item) -> str:
-    lines: list[str] = []
-    if isinstance(item, WireItem):
-        labels = [WireLabel(n, fmt(v), "?" if n in item.ask else "")
-                  for n, v in item.inputs.items()]
-        drawing = plain(circuit(item.node.text, labels, fmt(item.point.output),
-                                fmt(item.upstream)))
-        lines += ["```text", drawing, "```", ""]
-        lines += [f"- wire {w}: ______" for w in item.ask]
-    elif isinstance(item, CircuitItem):
-        drawing = layout_text(item.blank_layout)
-        lines += ["```text", drawing, "```", ""]
-        lines += [f"- gradient at {name}: ______" for name in item.ask]
-    elif isinstance(item, ArrayItem):
-        layout = item.layout(reveal=False)
-        if layout is not None:
-            drawing = layout_text(layout)
-        else:  # a single matrix node
-            labels = [WireLabel(n, _size(a.shape), "?" if n in item.ask else "")
-                      for n, a in item.inputs.items()]  # type: ignore[attr-defined]
-            drawing = _matrix_drawing(item.node.text, tuple(labels),  # type: ignore[attr-defined]
-                                      _size(item.point.output.shape))  # type: ignore[attr-defined]
-        arrays = [f"{n} = {text}" for n, text in item.shown()]
-        lines += ["```text", drawing, "", *arrays, f"G = {show(item.upstream)}", "```", ""]
-        lines += [f"- gradient of {n} ({_size(item.shape(n))}): ______" for n in item.ask]
-    elif isinstance(item, LocalItem):
-        helpers = ", ".join(name for name, _ in item.let)
-        lines.append(f"- df/d{item.wrt} = ______" + (f" (you may use {helpers})"
-                                                     if helpers else ""))
-    elif isinstance(item, ChoiceItem):
-        lines += [f"- ({LETTERS[i]}) {c.text}" for i, c in enumerate(item.choices)]
-    elif isinstance(item, TrueFalseItem):
-        lines.append("- true / false")
-    lines.append("")
-    return "\n".join(lines)
+    return "\n".join([*kind_of(item).markdown(item), ""])
 
 
-@functools.lru_cache(maxsize=1024)  # the same for every student but for class indices
-def _matrix_drawing(text: str, labels: tuple[WireLabel, ...], output: str) -> str:
-    return plain(circuit(text, list(labels), output, "G", output_name="Y", sep=": "))
+def blanks(labels: Iterable[str], wide: bool = False) -> str:
+    """A list of labelled blanks to write the answers in."""
+    blank = '<span class="blank wide"></span>' if wide else '<span class="blank"></span>'
+    rows = "".join(f"<li>{escape(label)}: {blank}</li>" for label in labels)
+    return f'<ul class="answers">{rows}</ul>'
 
 
 CSS = """
@@ -308,38 +280,7 @@ def _html_section(item: Item, number: int) -> str:
 
 
 def _answers_html(item: Item) -> str:
-    if isinstance(item, CircuitItem):
-        rows = "".join(f'<li>gradient at {escape(w)}: <span class="blank"></span></li>'
-                       for w in item.ask)
-        layout = item.blank_layout
-        return f'{layout_svg(layout, item.circuit.text)}<ul class="answers">{rows}</ul>'
-    if isinstance(item, WireItem):
-        rows = "".join(f'<li>wire {escape(w)}: <span class="blank"></span></li>'
-                       for w in item.ask)
-        return f'{node_svg(item)}<ul class="answers">{rows}</ul>'
-    if isinstance(item, ArrayItem):
-        arrays = "".join(matrix_table(n, a) for n, a in
-                         [*item.inputs.items(), ("G", item.upstream)])  # type: ignore[attr-defined]
-        rows = "".join(f'<li>gradient of {escape(n)} ({_size(item.shape(n))}): '
-                       '<span class="blank wide"></span></li>' for n in item.ask)
-        layout = item.layout(reveal=False)
-        if layout is None:
-            drawing = matrix_svg(item)  # type: ignore[arg-type]
-        else:  # a circuit of arrays: its class indices join the arrays
-            drawing = layout_svg(layout, item.network.text)  # type: ignore[attr-defined]
-            arrays += "".join(f'<div class="array"><span>{escape(n)} = {escape(text)}</span>'
-                              "</div>" for n, text in item.shown() if n not in item.inputs)  # type: ignore[attr-defined]
-        return (f'{drawing}<div class="arrays">{arrays}</div>'
-                f'<ul class="answers">{rows}</ul>')
-    if isinstance(item, LocalItem):
-        helpers = ", ".join(name for name, _ in item.let)
-        note = f" <small>(you may use {escape(helpers)})</small>" if helpers else ""
-        return (f'<ul class="answers"><li>df/d{escape(item.wrt)} = <span class="blank">'
-                f"</span>{note}</li></ul>")
-    if isinstance(item, ChoiceItem):
-        rows = "".join(f"<li>{escape(c.text)}</li>" for c in item.choices)
-        return f'<ol class="choices">{rows}</ol>'
-    return '<ul class="answers"><li>true / false: <span class="blank"></span></li></ul>'
+    return kind_of(item).html(item)
 
 
 def html_sheet(variant: KeyVariant, title: str) -> str:

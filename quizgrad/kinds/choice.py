@@ -1,0 +1,116 @@
+"""The choice kind: one right choice among several, each wrong one tagged with its mistake."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..items import LETTERS, ChoiceItem, choice_item
+from ..judge import WRONG, Part, choice_part
+from ..mistakes import BY_ID
+from ..response import read_choice
+from ..templates import ChoiceTemplate
+from .base import Figure, Kind
+
+
+class ChoiceKind(Kind):
+    """Multiple choice (shuffled per variant when the template says so)."""
+
+    type = "choice"
+    template = ChoiceTemplate
+    item = ChoiceItem
+    keys = frozenset({"choices", "shuffle"})
+    required = ("choices", "prompt")
+
+    def read(self, reader: Any, data: Any, tid: str, common: dict[str, Any]) -> ChoiceTemplate:
+        """choices (text, correct, mistake, feedback), shuffle."""
+        return reader.choice(data, tid, common)  # type: ignore[no-any-return]
+
+    def variant(self, template: ChoiceTemplate, stream: Any) -> ChoiceItem:
+        """The choices, shuffled by the variant's stream if asked."""
+        return choice_item(template, stream)
+
+    def label(self, item: ChoiceItem, name: str | None) -> str:
+        """'choice (a-d)'."""
+        return f"choice ({LETTERS[0]}-{LETTERS[len(item.choices) - 1]})"
+
+    def unreadable(self, item: ChoiceItem, raw: str, label: str) -> str | None:
+        """A letter or a choice's text."""
+        reading = read_choice(raw, [c.text for c in item.choices])[0]
+        return None if reading.ok else reading.message or "cannot read that"
+
+    def parts(self, item: ChoiceItem, answer: Any) -> tuple[tuple[Part, ...], tuple[str, ...]]:
+        """The one choice."""
+        return (choice_part(item, answer),), ()
+
+    def right_answer(self, item: ChoiceItem, part: Part) -> str:
+        """The right choice."""
+        return f"The answer is {part.expected}."
+
+    def expected(self, item: ChoiceItem) -> str:
+        """'(b) text'."""
+        return f"({LETTERS[item.correct]}) {item.choices[item.correct].text}"
+
+    def feedback(self, item: ChoiceItem, judgement: Any, lines: list[str]) -> list[str]:
+        """The chosen choice's own feedback (or its mistake), then the answer."""
+        from ..feedback import part_feedback
+
+        part = judgement.parts[0]
+        if part.verdict != WRONG:
+            return [part_feedback(item, part)]
+        chosen = next((i for i, c in enumerate(item.choices)
+                       if part.given.strip().lower() in (LETTERS[i], c.text.lower())
+                       or part.given.strip().lower().rstrip(").") == LETTERS[i]), None)
+        text = f"You chose {part.given.strip()}, which is wrong."
+        if chosen is not None:
+            choice = item.choices[chosen]
+            if choice.feedback:
+                text += f" {choice.feedback}"
+            elif choice.mistake:
+                text += f" You {BY_ID[choice.mistake].description}."
+        return [f"{text} The answer is {part.expected}."]
+
+    def to_json(self, item: ChoiceItem, mistakes: bool) -> dict[str, Any]:
+        """The choices in their order, and the right letter."""
+        return {"choices": [{"letter": LETTERS[i], "text": c.text, "correct": c.correct,
+                             "mistake": c.mistake, "feedback": c.feedback}
+                            for i, c in enumerate(item.choices)],
+                "answer": LETTERS[item.correct]}
+
+    def from_json(self, data: dict[str, Any], common: dict[str, Any]) -> ChoiceItem:
+        """The choices in the stored order."""
+        from ..templates import Choice
+
+        choices = tuple(Choice(c["text"], bool(c["correct"]), c.get("mistake"), c.get("feedback"))
+                        for c in data["choices"])
+        return ChoiceItem(**common, choices=choices)
+
+    def markdown(self, item: ChoiceItem) -> list[str]:
+        """The choices, lettered."""
+        return [f"- ({LETTERS[i]}) {c.text}" for i, c in enumerate(item.choices)]
+
+    def html(self, item: ChoiceItem) -> str:
+        """The choices as an ordered list."""
+        from ..formats.sheets import escape
+
+        rows = "".join(f"<li>{escape(c.text)}</li>" for c in item.choices)
+        return f'<ol class="choices">{rows}</ol>'
+
+    def figure(self, item: ChoiceItem, reveal: bool) -> Figure:
+        """The choices, lettered (not again with the verdict)."""
+        if reveal:
+            return Figure()
+        return Figure(choices=tuple(f"  ({LETTERS[i]}) {c.text}"
+                                    for i, c in enumerate(item.choices)))
+
+    def questions(self, item: ChoiceItem, name: str, category: str, prompt: str, general: str
+                  ) -> list[Any]:
+        """One multiple-choice question."""
+        from ..export import MultipleChoice, choice_feedback
+
+        choices = tuple((c.text, c.correct, choice_feedback(c.correct, c.feedback, c.mistake))
+                        for c in item.choices)
+        return [MultipleChoice(name, category, prompt, item.points, general, choices, False)]
+
+    def entry(self, item: ChoiceItem) -> tuple[str, tuple[Any, ...]]:
+        """A letter."""
+        return "choice", (len(item.choices),)

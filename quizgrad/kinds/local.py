@@ -1,0 +1,107 @@
+"""The local kind: the local gradient df/dx of a node, answered as a formula."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from ..expr import to_text
+from ..items import LocalItem, local_item
+from ..judge import Part, local_part
+from ..response import read_formula
+from ..templates import LocalTemplate
+from .base import Kind
+
+
+class LocalKind(Kind):
+    """A formula, judged by equivalence; mistakes are formulas too."""
+
+    type = "local"
+    template = LocalTemplate
+    item = LocalItem
+    keys = frozenset({"node", "inputs", "wrt", "let"})
+    required = ("node", "inputs")
+    prompt = "What is the local gradient df/d{wrt} of the node f = {node}?"
+    exported = False  # an LMS's own question types cannot check a formula
+
+    def read(self, reader: Any, data: Any, tid: str, common: dict[str, Any]) -> LocalTemplate:
+        """node, inputs (names), wrt, let."""
+        return reader.local(data, tid, common)  # type: ignore[no-any-return]
+
+    def schema(self, table: dict[str, Any]) -> dict[str, Any]:
+        """The inputs may be only names."""
+        return {**super().schema(table), "inputs": table["inputs by name"]}
+
+    def variant(self, template: LocalTemplate, stream: Any) -> LocalItem:
+        """The only variant."""
+        return local_item(template)
+
+    def label(self, item: LocalItem, name: str | None) -> str:
+        """'df/dx'."""
+        return f"df/d{item.wrt}"
+
+    def unreadable(self, item: LocalItem, raw: str, label: str) -> str | None:
+        """A formula in the node's inputs (and the helpers it lets you write)."""
+        reading = read_formula(raw, item.names)
+        return None if reading.ok else reading.message or "cannot read that"
+
+    def hint(self, item: LocalItem) -> str:
+        """What to differentiate."""
+        names = ", ".join(name for name, _ in item.let)
+        extra = f" You may write {names}." if names else ""
+        return f"Differentiate f = {item.node.text} with respect to {item.wrt}.{extra}"
+
+    def parts(self, item: LocalItem, answer: Any) -> tuple[tuple[Part, ...], tuple[str, ...]]:
+        """The one formula."""
+        return (local_part(item, answer),), ()
+
+    def right_answer(self, item: LocalItem, part: Part) -> str:
+        """The local gradient."""
+        return f"The local gradient is df/d{item.wrt} = {to_text(item.expected)}."
+
+    def to_json(self, item: LocalItem, mistakes: bool) -> dict[str, Any]:
+        """The node, its inputs, wrt, the helpers and the answer as formulas."""
+        return {"node": item.node.text, "inputs": list(item.node.inputs), "wrt": item.wrt,
+                "let": {name: to_text(value) for name, value in item.let},
+                "answer": to_text(item.expected)}
+
+    def from_json(self, data: dict[str, Any], common: dict[str, Any]) -> LocalItem:
+        """The node and helpers parsed again (by the safe expression language)."""
+        from ..engine import Node
+
+        names = tuple(data["inputs"])
+        let = tuple((k, _formula(v, names)) for k, v in data.get("let", {}).items())
+        return LocalItem(**common, node=Node.parse(data["node"], names), wrt=data["wrt"],
+                         let=let)
+
+    def markdown(self, item: LocalItem) -> list[str]:
+        """A blank for the formula."""
+        helpers = ", ".join(name for name, _ in item.let)
+        return [f"- df/d{item.wrt} = ______" + (f" (you may use {helpers})" if helpers else "")]
+
+    def html(self, item: LocalItem) -> str:
+        """A blank for the formula."""
+        from ..formats.sheets import escape
+
+        helpers = ", ".join(name for name, _ in item.let)
+        note = f" <small>(you may use {escape(helpers)})</small>" if helpers else ""
+        return (f'<ul class="answers"><li>df/d{escape(item.wrt)} = <span class="blank">'
+                f"</span>{note}</li></ul>")
+
+    def entry(self, item: LocalItem) -> tuple[str, tuple[Any, ...]]:
+        """A formula in quotes."""
+        return "formula", (item.wrt, tuple(n for n, _ in item.let))
+
+    def check(self, template: LocalTemplate, summary: Any, samples: int) -> float:
+        """The derivative against finite differences at sampled points, then the tests."""
+        from ..check import check_fixed, check_local
+
+        worst = check_local(template, summary, samples)
+        return max(worst, check_fixed(self, template, summary))
+
+
+@functools.lru_cache(maxsize=1024)  # every student's key holds the same helpers
+def _formula(text: str, names: tuple[str, ...]) -> Any:
+    from ..expr import parse
+
+    return parse(text, names)

@@ -1,0 +1,228 @@
+"""The matrix kind: one node on arrays (Y = X @ W, bias, relu...), the gradient of each input.
+
+Also :class:`ArrayKind`, what every kind answered in arrays shares (networks are one).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from ..bank_matrix import read_matrix
+from ..drawing import WireLabel, circuit, plain
+from ..judge import Part, array_parts
+from ..matrix_items import ArrayItem, MatrixItem, matrix_draw, profile_of, show
+from ..network_items import size
+from ..response_array import read_array
+from ..templates import MatrixTemplate
+from .base import Figure, Kind
+
+
+class ArrayKind(Kind):
+    """Items whose answer is an array per asked input, shaped like the input."""
+
+    draws = True
+    verb = "sent"
+    keys = frozenset({"inputs", "upstream", "ask", "allow_kinks"})
+
+    def schema(self, table: dict[str, Any]) -> dict[str, Any]:
+        """Arrays (or shapes) for the inputs and the upstream gradient."""
+        return {**super().schema(table), "inputs": table["array inputs"],
+                "upstream": table["array"]}
+
+    def asked(self, item: ArrayItem) -> tuple[str, ...]:
+        """Every asked input, each answered at its own prompt when there are several."""
+        return item.ask if len(item.ask) > 1 else ()
+
+    def label(self, item: ArrayItem, name: str | None) -> str:
+        """'gradient of W (3×2)'."""
+        name = name if name is not None else item.ask[0]
+        return f"gradient of {name} ({size(item.shape(name))})"
+
+    def unreadable(self, item: ArrayItem, raw: str, label: str) -> str | None:
+        """An array is wanted, of the input's shape (unless a mistake explains the shape)."""
+        reading = read_array(raw)
+        name = next((n for n in item.ask if label.startswith(f"gradient of {n} ")), None)
+        if reading.ok and name is not None:
+            given = reading.value
+            if given.shape != item.shape(name) and not item.matching(name, given):  # type: ignore[union-attr, arg-type]
+                return item.shape_message(name, given)  # type: ignore[arg-type]
+        return None if reading.ok else reading.message or "cannot read that"
+
+    def hint(self, item: ArrayItem) -> str:
+        """The rule's shape, without the numbers."""
+        return item.hint()
+
+    def parts(self, item: ArrayItem, answer: Any) -> tuple[tuple[Part, ...], tuple[str, ...]]:
+        """A part per asked input (see :func:`quizgrad.judge.array_parts`)."""
+        return array_parts(item, answer), ()
+
+    def part_label(self, part: Part) -> str:
+        """'W: '."""
+        return f"{part.wire}: "
+
+    def right_answer(self, item: ArrayItem, part: Part) -> str:
+        """The rule and the right array."""
+        from ..feedback import matrix_solution
+
+        return matrix_solution(item, part.wire) if part.wire in item.ask else ""
+
+    def solution(self, item: ArrayItem) -> list[str]:
+        """The forward pass, then each asked input's rule and array."""
+        from ..feedback import matrix_solution
+
+        return [item.forward_line()] + [matrix_solution(item, n) for n in item.ask]
+
+    def drawing(self, item: ArrayItem, reveal: bool) -> list[list[Any]]:
+        """The drawing with shapes on the wires."""
+        raise NotImplementedError
+
+    def markdown(self, item: ArrayItem) -> list[str]:
+        """The drawing and the arrays as text, then a blank per asked input."""
+        arrays = [f"{n} = {text}" for n, text in item.shown()]
+        return ["```text", self.text(item), "", *arrays,
+                f"G = {show(item.upstream)}", "```", "",
+                *(f"- gradient of {n} ({size(item.shape(n))}): ______" for n in item.ask)]
+
+    def html(self, item: ArrayItem) -> str:
+        """The drawing as SVG, the arrays as tables, then a blank per asked input."""
+        from ..formats.sheets import blanks, matrix_table
+
+        arrays = "".join(matrix_table(n, a) for n, a in [*item.inputs.items(),
+                                                         ("G", item.upstream)])
+        return (f'{self.svg(item)}<div class="arrays">{arrays}{self.more_arrays(item)}</div>'
+                + blanks((f"gradient of {n} ({size(item.shape(n))})" for n in item.ask),
+                         wide=True))
+
+    def text(self, item: ArrayItem) -> str:
+        """The drawing as plain text, the asked inputs marked."""
+        raise NotImplementedError
+
+    def svg(self, item: ArrayItem) -> str:
+        """The drawing on a sheet."""
+        raise NotImplementedError
+
+    def more_arrays(self, item: ArrayItem) -> str:
+        """HTML for the shown values that are not inputs (none here)."""
+        return ""
+
+    def figure(self, item: ArrayItem, reveal: bool) -> Figure:
+        """The drawing, then the arrays (and, revealed, the right gradients in red)."""
+        arrays = [(n, text, False) for n, text in item.shown()]
+        arrays.append(("G", show(item.upstream), False))
+        if reveal:
+            arrays += [(f"d{n}", show(item.expected[n]), True) for n in item.ask]
+        return self.framed(item, reveal, tuple(arrays))
+
+    def framed(self, item: ArrayItem, reveal: bool, arrays: tuple[tuple[str, str, bool], ...]
+               ) -> Figure:
+        """The figure around ``arrays``: the drawing of the node."""
+        return Figure(self.drawing(item, reveal), arrays=arrays)
+
+    def questions(self, item: ArrayItem, name: str, category: str, prompt: str, general: str
+                  ) -> list[Any]:
+        """A grid question (a cloze) per asked input."""
+        from ..export import grid
+
+        return [grid(item, n, f"{name} ({n})" if len(item.ask) > 1 else name, category,
+                     prompt, general) for n in item.ask]
+
+    def entry(self, item: ArrayItem) -> tuple[str, tuple[Any, ...]]:
+        """An array per asked input, its shape in the comment."""
+        return "arrays", tuple((n, item.shape(n)) for n in item.ask)
+
+    def check(self, template: Any, summary: Any, samples: int) -> float:
+        """Samples drawn as generate draws them, each verified entry by entry."""
+        from ..check import check_drawn
+
+        return check_drawn(self, template, summary, samples if template.randomized else 1)
+
+    def sample_answer(self, test: Any, item: ArrayItem) -> object:
+        """Arrays as typed, or matrix formulas in the item's arrays and G."""
+        from ..check import array_answer
+
+        arrays, labels = self.arrays(item)
+        if isinstance(test.answer, dict):
+            return {str(k): array_answer(v, arrays, labels) for k, v in test.answer.items()}
+        return array_answer(test.answer, arrays, labels)
+
+    def arrays(self, item: ArrayItem) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The arrays and class labels a test's formula may use."""
+        raise NotImplementedError
+
+
+class MatrixKind(ArrayKind):
+    """One matrix node."""
+
+    type = "matrix"
+    template = MatrixTemplate
+    item = MatrixItem
+    keys = ArrayKind.keys | {"node"}
+    required = ("node", "inputs")
+    prompt = ("The node Y = {node} stored {inputs} in the forward pass and receives the "
+              "upstream gradient G = {upstream}. What gradient does it send to {wires}?")
+    cost = 3
+
+    def read(self, reader: Any, data: Any, tid: str, common: dict[str, Any]) -> MatrixTemplate:
+        """node, inputs (arrays or shapes), upstream, ask."""
+        return read_matrix(reader, data, tid, common)
+
+    def variant(self, template: MatrixTemplate, stream: Any) -> MatrixItem:
+        """A discriminating draw."""
+        return matrix_draw(template, stream)[0]
+
+    def search(self, template: MatrixTemplate, stream: Any, attempts: int
+               ) -> tuple[MatrixItem, int]:
+        """A discriminating draw and the draws it took."""
+        return matrix_draw(template, stream, attempts)
+
+    def profile(self, template: MatrixTemplate) -> Any:
+        """What the node's draws reach."""
+        return profile_of(template)
+
+    def drawing(self, item: MatrixItem, reveal: bool) -> list[list[Any]]:
+        """The node with shapes on its wires; the asked ones marked until revealed."""
+        labels = [WireLabel(n, size(a.shape), "?" if n in item.ask and not reveal else "")
+                  for n, a in item.inputs.items()]
+        return circuit(item.node.text, labels, size(item.point.output.shape), "G",
+                       output_name="Y", sep=": ")
+
+    def text(self, item: MatrixItem) -> str:
+        """The node as text (remembered: the same for every student but for class indices)."""
+        labels = tuple(WireLabel(n, size(a.shape), "?" if n in item.ask else "")
+                       for n, a in item.inputs.items())
+        return _node_text(item.node.text, labels, size(item.point.output.shape))
+
+    def svg(self, item: MatrixItem) -> str:
+        """The node as SVG."""
+        from ..formats.sheets import matrix_svg
+
+        return matrix_svg(item)
+
+    def to_json(self, item: MatrixItem, mistakes: bool) -> dict[str, Any]:
+        """The node, shapes, exact arrays, answers and mistakes."""
+        from ..keyfile import matrix_json
+
+        return matrix_json(item, mistakes)
+
+    def from_json(self, data: dict[str, Any], common: dict[str, Any]) -> MatrixItem:
+        """The node evaluated again at the stored arrays (and checked)."""
+        from ..keyfile import matrix_from_json
+
+        return matrix_from_json(data, common)
+
+    def verify(self, template: Any, item: MatrixItem, summary: Any) -> float:
+        """Every entry of every gradient against a finite difference."""
+        from ..check import verify_matrix
+
+        return verify_matrix(template, item, summary)
+
+    def arrays(self, item: MatrixItem) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The inputs, G and Y; the node's class labels."""
+        return ({**item.inputs, "G": item.upstream, "Y": item.point.output},
+                dict(item.node.labels))
+
+
+@functools.lru_cache(maxsize=1024)
+def _node_text(text: str, labels: tuple[WireLabel, ...], output: str) -> str:
+    return plain(circuit(text, list(labels), output, "G", output_name="Y", sep=": "))
