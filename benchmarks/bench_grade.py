@@ -27,13 +27,13 @@ from pathlib import Path
 
 import yaml
 
-from quizgrad.answers import read_all
-from quizgrad.bank import load_banks
-from quizgrad.generate import for_roster, pick, write_set
-from quizgrad.grade import grade_class
-from quizgrad.keyfile import read_key
-from quizgrad.reports import write_reports
-from quizgrad.roster import Student
+from quizgrad.bank.load import load_banks
+from quizgrad.formats.keyfile import read_key
+from quizgrad.grading.answers import read_all
+from quizgrad.grading.grade import grade_class
+from quizgrad.grading.reports import write_reports
+from quizgrad.grading.roster import Student
+from quizgrad.items.generate import for_roster, pick, write_set
 
 WIRES = ["seed-mul-wire", "add-wire", "sub-wire", "mul-wire", "div-wire", "max-wire",
          "relu-wire", "sigmoid-wire", "tanh-wire", "exp-wire", "log-wire", "pow-wire",

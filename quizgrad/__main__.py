@@ -1,5 +1,5 @@
 """``python -m quizgrad``."""
 
-from .cli import main
+from quizgrad.cli.app import main
 
 main()

@@ -10,11 +10,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .discriminate import Profile
-    from .items import Item
-    from .kinds.base import Kind
-    from .rng import Stream
-    from .templates import Template
+    from quizgrad.bank.templates import Template
+    from quizgrad.items.base import Item
+    from quizgrad.items.discriminate import Profile
+    from quizgrad.kinds.base import Kind
+    from quizgrad.math.rng import Stream
 
 _BY_TYPE: dict[str, Kind] = {}
 _BY_CLASS: dict[type, Kind] = {}
@@ -38,7 +38,7 @@ def unregister(name: str) -> None:
 
 def _loaded() -> dict[str, Kind]:
     if not _BY_TYPE:
-        from . import kinds  # noqa: F401  (registers the bundled kinds)
+        from quizgrad import kinds  # noqa: F401  (registers the bundled kinds)
     return _BY_TYPE
 
 

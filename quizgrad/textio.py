@@ -7,7 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from .errors import QuizgradError
+from quizgrad.errors import QuizgradError
 
 MAX_FILE_BYTES = 1_000_000
 

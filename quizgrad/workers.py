@@ -21,7 +21,7 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-from .errors import QuizgradError
+from quizgrad.errors import QuizgradError
 
 Call = tuple[Callable[[Any], Any], Any]
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from quizgrad.bank import load_bank
-from quizgrad.cli import app
+from quizgrad.bank.load import load_bank
+from quizgrad.cli.app import app
 from quizgrad.errors import BankError, Problem
 
 WIDTH = 100

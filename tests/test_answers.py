@@ -6,7 +6,7 @@ import codecs
 
 import pytest
 
-from quizgrad.answers import Submission, Unreadable, collect, read
+from quizgrad.grading.answers import Submission, Unreadable, collect, read
 
 GOOD = "student: s1\nanswers:\n  mul: {x: -8, y: 6}\n  sig: \"s*(1-s)\"\n  tf: false\n"
 

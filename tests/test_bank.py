@@ -9,7 +9,7 @@ import sympy as sp
 from hypothesis import given
 from hypothesis import strategies as st
 
-from quizgrad.bank import (
+from quizgrad.bank.load import (
     ChoiceTemplate,
     LocalTemplate,
     TrueFalseTemplate,
@@ -20,8 +20,8 @@ from quizgrad.bank import (
     load_banks,
 )
 from quizgrad.errors import BankError
+from quizgrad.math.rng import Stream
 from quizgrad.registry import types
-from quizgrad.rng import Stream
 
 GOOD = """
 bank: demo
@@ -251,7 +251,7 @@ def test_fill_replaces_placeholders_and_escapes():
 
 @given(st.text(alphabet="{}xy ", max_size=30))
 def test_fill_is_the_placeholder_substitution_one_match_at_a_time(prompt):
-    from quizgrad.templates import PLACEHOLDER
+    from quizgrad.bank.templates import PLACEHOLDER
 
     def replace(match):  # the substitution as a regular-expression callback
         token = match.group()

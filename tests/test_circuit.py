@@ -12,13 +12,13 @@ import sympy as sp
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from quizgrad import circuit
-from quizgrad.circuit import composed, evaluate, gradient_formulas, parse_circuit
-from quizgrad.circuit_items import CircuitItem
+from quizgrad.math import circuit
 from quizgrad.errors import ExprError, GradientError
-from quizgrad.judge import judge
-from quizgrad.mistakes import BY_ID, CATALOG
-from quizgrad.numeric import Tolerance
+from quizgrad.grading.judge import judge
+from quizgrad.items.circuit import CircuitItem
+from quizgrad.math.circuit import composed, evaluate, gradient_formulas, parse_circuit
+from quizgrad.math.numeric import Tolerance
+from quizgrad.mistakes.catalog import BY_ID, CATALOG
 
 
 def at(text, upstream=1, **inputs):

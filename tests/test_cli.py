@@ -142,7 +142,7 @@ def test_bad_input_gets_a_message_and_a_status_never_a_traceback(run, args, code
 
 
 def test_help_does_not_import_sympy():
-    code = ("import sys; from quizgrad.cli import app; "
+    code = ("import sys; from quizgrad.cli.app import app; "
             "print('sympy' in sys.modules, 'rich.table' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.split()

@@ -9,7 +9,7 @@ import sympy as sp
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from quizgrad.compiled import FAILED, Program, compile_formula, exact_text, run
+from quizgrad.math.compiled import FAILED, Program, compile_formula, exact_text, run
 
 x, y, z = sp.symbols("x y z")
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from quizgrad.bank import load_banks, templates_of
-from quizgrad.coverage import Coverage, RegimeCount, _regime_problems, coverage
-from quizgrad.discriminate import DEAD, LIVE, Profile, Side
-from quizgrad.templates import GradientTemplate, MatrixTemplate
+from quizgrad.bank.coverage import Coverage, RegimeCount, _regime_problems, coverage
+from quizgrad.bank.load import load_banks, templates_of
+from quizgrad.bank.templates import GradientTemplate, MatrixTemplate
+from quizgrad.items.discriminate import DEAD, LIVE, Profile, Side
 
 DRAWN = [t for t in templates_of(load_banks()) if isinstance(t, GradientTemplate | MatrixTemplate)]
 KINKED = {"max-wire", "relu-wire", "neuron-relu-wire", "max-circuit"}

@@ -9,13 +9,13 @@ import sympy as sp
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from quizgrad.bank import WireTemplate, load_banks, templates_of
-from quizgrad.discriminate import DEAD, LIVE
-from quizgrad.engine import Node, solve
+from quizgrad.bank.load import WireTemplate, load_banks, templates_of
 from quizgrad.errors import ExprError, GradientError
-from quizgrad.items import draw_wire, profile_of, wire_draw
-from quizgrad.plan import blind, plan_for
-from quizgrad.rng import Stream
+from quizgrad.items.base import draw_wire, profile_of, wire_draw
+from quizgrad.items.discriminate import DEAD, LIVE
+from quizgrad.math.engine import Node, solve
+from quizgrad.math.plan import blind, plan_for
+from quizgrad.math.rng import Stream
 
 WIRE = [t for t in templates_of(load_banks()) if isinstance(t, WireTemplate) and t.randomized]
 
@@ -52,7 +52,7 @@ def test_key_answers_agree_with_the_sympy_engine(template):
 
 
 def _names() -> dict[str, object]:
-    from quizgrad.nodes import relu, sigmoid, softplus
+    from quizgrad.math.nodes import relu, sigmoid, softplus
 
     return {"sigmoid": sigmoid, "relu": relu, "softplus": softplus}
 

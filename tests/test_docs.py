@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from quizgrad.bank import bundled_dir, load_banks, templates_of
-from quizgrad.mistakes import CATALOG
+from quizgrad.bank.load import bundled_dir, load_banks, templates_of
+from quizgrad.mistakes.catalog import CATALOG
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -54,11 +54,11 @@ def test_x_as_an_input_is_not_a_times_sign(text):
 
 
 def test_no_bundled_text_or_feedback_writes_x_as_a_times_sign():
-    from quizgrad.check import sample_answer
-    from quizgrad.feedback import item_feedback
-    from quizgrad.judge import judge
+    from quizgrad.bank.check import sample_answer
+    from quizgrad.grading.feedback import item_feedback
+    from quizgrad.grading.judge import judge
+    from quizgrad.math.rng import Stream
     from quizgrad.registry import draw
-    from quizgrad.rng import Stream
 
     for template in templates_of(load_banks([bundled_dir()])):
         for text in _texts(template):

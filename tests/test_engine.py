@@ -8,9 +8,9 @@ import sympy as sp
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from quizgrad.engine import Node, kinks, solve
 from quizgrad.errors import ExprError, GradientError
-from quizgrad.expr import parse, symbol
+from quizgrad.math.engine import Node, kinks, solve
+from quizgrad.math.expr import parse, symbol
 
 R = sp.Rational
 LOG2 = sp.log(2)

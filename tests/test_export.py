@@ -15,7 +15,7 @@ import yaml
 
 from quizgrad.formats.gift import gift_escape
 from quizgrad.formats.moodle import ALLOWED_FRACTIONS, cdata, cloze_escape, fraction
-from quizgrad.mistakes import BY_ID
+from quizgrad.mistakes.catalog import BY_ID
 
 QTI = "{http://www.imsglobal.org/xsd/imsqti_v2p1}"
 CP = "{http://www.imsglobal.org/xsd/imscp_v1p1}"
@@ -27,7 +27,7 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The bundled banks exported in every format, and a generated set with the same seed."""
     from typer.testing import CliRunner
 
-    from quizgrad.cli import app
+    from quizgrad.cli.app import app
 
     folder = tmp_path_factory.mktemp("export")
     runner = CliRunner()
@@ -341,7 +341,7 @@ def test_unknown_grade_format(run, graded_set):
 def validators():
     import jsonschema
 
-    from quizgrad.schema import bank_schema, submission_schema
+    from quizgrad.bank.schema import bank_schema, submission_schema
 
     for schema in (bank_schema(), submission_schema()):
         jsonschema.Draft202012Validator.check_schema(schema)
@@ -350,7 +350,7 @@ def validators():
 
 
 def test_the_bundled_banks_validate(validators):
-    from quizgrad.bank import bank_files, bundled_dir
+    from quizgrad.bank.load import bank_files, bundled_dir
 
     for path in bank_files([bundled_dir()]):
         data = yaml.safe_load(path.read_text(encoding="utf-8"))

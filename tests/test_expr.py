@@ -1,4 +1,4 @@
-"""Tests for quizgrad.expr, the safe expression language (text -> sympy, without eval).
+"""Tests for quizgrad.math.expr, the safe expression language (text -> sympy, without eval).
 
 The module is checked from six sides:
 
@@ -28,8 +28,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from quizgrad.errors import ExprError
-from quizgrad.expr import DEFAULT_LIMITS, Limits, parse, parse_number, symbol, to_text
-from quizgrad.nodes import FUNCTIONS, relu, sigmoid, softplus
+from quizgrad.math.expr import DEFAULT_LIMITS, Limits, parse, parse_number, symbol, to_text
+from quizgrad.math.nodes import FUNCTIONS, relu, sigmoid, softplus
 
 X = symbol("x")
 Y = symbol("y")

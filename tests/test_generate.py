@@ -11,10 +11,10 @@ import pytest
 import sympy as sp
 import yaml
 
-from quizgrad.bank import load_banks
-from quizgrad.engine import Node, solve
-from quizgrad.generate import GenerationError, anonymous, pick, write_set
-from quizgrad.keyfile import read_key
+from quizgrad.bank.load import load_banks
+from quizgrad.formats.keyfile import read_key
+from quizgrad.items.generate import GenerationError, anonymous, pick, write_set
+from quizgrad.math.engine import Node, solve
 
 GOLDEN = Path(__file__).parent / "golden" / "generate"
 PICK = "seed-mul-wire,seed-two-values,seed-same-gradient,sigmoid-local,div-wire"
@@ -307,10 +307,10 @@ def test_workers_write_exactly_what_one_process_writes(tmp_path):
 
 def test_template_by_template_writes_what_one_variant_at_a_time_writes(tmp_path):
     from quizgrad.formats.answer_files import answer_template
+    from quizgrad.formats.keyfile import KeyVariant
+    from quizgrad.formats.keytext import variant_json
     from quizgrad.formats.sheets import html_sheet, markdown_sheet
-    from quizgrad.generate import draw_items, write_variant, write_variants
-    from quizgrad.keyfile import KeyVariant
-    from quizgrad.keytext import variant_json
+    from quizgrad.items.generate import draw_items, write_variant, write_variants
 
     templates = pick(load_banks([]), [])  # every kind of item
     specs = anonymous(6)
@@ -335,7 +335,7 @@ def test_template_by_template_writes_what_one_variant_at_a_time_writes(tmp_path)
 
 @pytest.mark.parametrize(("count", "workers"), [(1, 1), (7, 1), (45, 2), (1000, 2), (5000, 8)])
 def test_runs_cover_every_variant_in_order_longest_first(count, workers):
-    from quizgrad.generate import LONGEST_RUN, runs
+    from quizgrad.items.generate import LONGEST_RUN, runs
 
     specs = anonymous(count)
     found = runs(specs, workers)
@@ -355,12 +355,12 @@ def test_a_template_that_cannot_be_drawn_stops_the_workers_cleanly(write, tmp_pa
 
 
 def test_only_items_that_can_come_back_are_remembered():
-    from quizgrad import keytext
-    from quizgrad.discriminate import few
+    from quizgrad.formats import keytext
+    from quizgrad.bank.templates import GradientTemplate, MatrixTemplate, NetworkTemplate
     from quizgrad.formats import sheets
-    from quizgrad.generate import draw_items
-    from quizgrad.keyfile import KeyVariant
-    from quizgrad.templates import GradientTemplate, MatrixTemplate, NetworkTemplate
+    from quizgrad.formats.keyfile import KeyVariant
+    from quizgrad.items.discriminate import few
+    from quizgrad.items.generate import draw_items
 
     templates = pick(load_banks([]), [])
     items = draw_items(templates, "memo", "v1")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from quizgrad import answers
+from quizgrad.grading import answers
 from quizgrad.formats.gradebook import safe_cell
 
 BANK = """

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 import sympy as sp
 
-from quizgrad.bank import Choice
-from quizgrad.engine import Node
-from quizgrad.equiv import equivalent
-from quizgrad.expr import parse
-from quizgrad.items import ChoiceItem, LocalItem, TrueFalseItem, node_item
-from quizgrad.judge import judge
-from quizgrad.numeric import Tolerance
+from quizgrad.bank.load import Choice
+from quizgrad.grading.judge import judge
+from quizgrad.items.base import ChoiceItem, LocalItem, TrueFalseItem, node_item
+from quizgrad.math.engine import Node
+from quizgrad.math.equiv import equivalent
+from quizgrad.math.expr import parse
+from quizgrad.math.numeric import Tolerance
 
 MUL = node_item("x*y", {"x": 3, "y": -4}, 2)  # wires: x -> -8, y -> 6
 QUARTER = node_item("x/y", {"x": 1, "y": 8}, 2, ask=("x",))  # x -> 1/4

@@ -8,12 +8,12 @@ import math
 from hypothesis import given
 from hypothesis import strategies as st
 
-from quizgrad.bank import load_banks
+from quizgrad.bank.load import load_banks
 from quizgrad.errors import GradientError
-from quizgrad.generate import draw_items, pick
-from quizgrad.items import node_item
-from quizgrad.keyfile import item_json, rounded
-from quizgrad.keytext import _rounded_text, item_text
+from quizgrad.formats.keyfile import item_json, rounded
+from quizgrad.formats.keytext import _rounded_text, item_text
+from quizgrad.items.base import node_item
+from quizgrad.items.generate import draw_items, pick
 from quizgrad.registry import types
 
 

@@ -19,13 +19,13 @@ import pytest
 import sympy as sp
 
 from quizgrad import registry
-from quizgrad.engine import Node, solve
-from quizgrad.items import Item, Key, common
-from quizgrad.judge import CORRECT, INVALID, MISSING, WRONG, Part
+from quizgrad.bank.templates import NumberSpec, Template, fill
+from quizgrad.grading.judge import CORRECT, INVALID, MISSING, WRONG, Part
+from quizgrad.grading.response import raw_text, read_number
+from quizgrad.items.base import Item, Key, common
 from quizgrad.kinds.base import Figure, Kind
-from quizgrad.numeric import fmt, json_number, to_float
-from quizgrad.response import raw_text, read_number
-from quizgrad.templates import NumberSpec, Template, fill
+from quizgrad.math.engine import Node, solve
+from quizgrad.math.numeric import fmt, json_number, to_float
 
 PACKAGE = Path(__file__).resolve().parents[1] / "quizgrad"
 
@@ -133,7 +133,7 @@ class ForwardKind(Kind):
 
     def questions(self, item: ForwardItem, name: str, category: str, prompt: str,
                   general: str) -> list[Any]:
-        from quizgrad.export import Answer, Numerical
+        from quizgrad.formats.export import Answer, Numerical
 
         right = float(item.output)
         return [Numerical(name, category, prompt, item.points, general,
@@ -268,8 +268,8 @@ def test_no_module_switches_on_the_class_of_an_item_or_template():
 
 @pytest.mark.parametrize("status", [MISSING, INVALID])
 def test_the_forward_kinds_unread_answers_keep_their_status(forward_kind, status):
-    from quizgrad.judge import judge
-    from quizgrad.rng import Stream
+    from quizgrad.grading.judge import judge
+    from quizgrad.math.rng import Stream
 
     template = ForwardTemplate(
         id="f", type="forward", title="t", prompt=ForwardKind.prompt, explanation="",
@@ -281,7 +281,7 @@ def test_the_forward_kinds_unread_answers_keep_their_status(forward_kind, status
 
 
 def _tolerance() -> Any:
-    from quizgrad.numeric import Tolerance
+    from quizgrad.math.numeric import Tolerance
 
     return Tolerance(1e-6, 1e-9)
 

@@ -10,18 +10,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from quizgrad.bank import load_bank
+from quizgrad.bank.load import load_bank
 from quizgrad.errors import BankError
-from quizgrad.judge import judge
-from quizgrad.matrix import Array, parse_matrix
-from quizgrad.matrix_eval import evaluate
-from quizgrad.matrix_items import MatrixItem
-from quizgrad.matrix_mistakes import MATRIX_ONLY
-from quizgrad.mistakes import CATALOG
-from quizgrad.numeric import Tolerance
+from quizgrad.grading.judge import judge
+from quizgrad.grading.response_array import read_array
+from quizgrad.items.matrix import MatrixItem
+from quizgrad.math.matrix import Array, parse_matrix
+from quizgrad.math.matrix_eval import evaluate
+from quizgrad.math.numeric import Tolerance
+from quizgrad.math.rng import Stream
+from quizgrad.mistakes.arrays import MATRIX_ONLY
+from quizgrad.mistakes.catalog import CATALOG
 from quizgrad.registry import draw
-from quizgrad.response_array import read_array
-from quizgrad.rng import Stream
 
 # --- plain-Python arrays: nested lists, written here without quizgrad --------------------------
 
@@ -476,7 +476,7 @@ _ENTRY = st.sampled_from([0.0, 1.0, -1.0, 2.0, 2.01, 1.999, -0.5, 100.0, 101.0, 
 @given(st.lists(st.tuples(st.sampled_from([(2,), (2, 2)]), st.data()), max_size=9),
        st.sampled_from([Tolerance(), Tolerance(0.1, 0.5), Tolerance(2.0, 0.0)]))
 def test_coinciding_pairs_are_those_of_the_plain_all_pairs_comparison(arrays, tolerance):
-    from quizgrad.matrix_items import _close_pairs, close
+    from quizgrad.items.matrix import _close_pairs, close
 
     distinct = [(f"m{i}", Array(shape, tuple(data.draw(st.lists(
         _ENTRY, min_size=math.prod(shape), max_size=math.prod(shape))))))

@@ -10,9 +10,9 @@ import math
 
 import pytest
 
-from quizgrad.items import node_item
-from quizgrad.judge import judge
-from quizgrad.mistakes import BY_ID, CATALOG, node_kind
+from quizgrad.grading.judge import judge
+from quizgrad.items.base import node_item
+from quizgrad.mistakes.catalog import BY_ID, CATALOG, node_kind
 
 
 def sig(t: float) -> float:
@@ -149,7 +149,7 @@ def test_an_unrecognised_wrong_answer_names_nothing():
     ("sigmoid(w*x + b)", "composite"), ("(x + y)*z", "composite"), ("2*x", "composite"),
 ])
 def test_node_kinds(node, kind):
-    from quizgrad.engine import Node
+    from quizgrad.math.engine import Node
 
     names = sorted({ch for ch in node if ch in "bwxyz"})
     assert node_kind(Node.parse(node, names)) == kind
@@ -173,10 +173,10 @@ LOCAL = [
 @pytest.mark.parametrize(("node", "wrt", "let", "answer", "mistake"), LOCAL,
                          ids=[f"{c[4]}@{c[0]}" for c in LOCAL])
 def test_local_formula_mistakes_are_named(node, wrt, let, answer, mistake):
-    from quizgrad.engine import Node
-    from quizgrad.expr import parse
-    from quizgrad.items import LocalItem
-    from quizgrad.numeric import Tolerance
+    from quizgrad.items.base import LocalItem
+    from quizgrad.math.engine import Node
+    from quizgrad.math.expr import parse
+    from quizgrad.math.numeric import Tolerance
 
     names = sorted({ch for ch in node if ch in "abwxy"})
     parsed = Node.parse(node, names)
@@ -188,9 +188,9 @@ def test_local_formula_mistakes_are_named(node, wrt, let, answer, mistake):
 
 
 def test_local_items_name_nothing_undefined_where_the_gradient_exists():
-    from quizgrad.engine import Node
-    from quizgrad.items import LocalItem
-    from quizgrad.numeric import Tolerance
+    from quizgrad.items.base import LocalItem
+    from quizgrad.math.engine import Node
+    from quizgrad.math.numeric import Tolerance
 
     item = LocalItem(id="l", template="l", type="local", title="t", prompt="p",
                      explanation="", points=1.0, tolerance=Tolerance(),

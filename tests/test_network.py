@@ -10,8 +10,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from quizgrad.errors import ExprError
-from quizgrad.matrix import Array
-from quizgrad.network import _sent, evaluate, faults, forward, parse_network, plus
+from quizgrad.math.matrix import Array
+from quizgrad.math.network import _sent, evaluate, faults, forward, parse_network, plus
 
 MLP = "h = X @ W1 + b1; a = relu(h); s = a @ W2 + b2; L = softmax_ce(s, y)"
 RESIDUAL = "h = X @ W + b; a = relu(h); r = a + X; L = sum(r * r)"

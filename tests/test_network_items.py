@@ -11,15 +11,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_quiz import Script
 
-from quizgrad.bank import load_bank, load_banks
+from quizgrad.bank.load import load_bank, load_banks
 from quizgrad.errors import BankError
-from quizgrad.judge import judge
-from quizgrad.keyfile import item_from_json, item_json
-from quizgrad.matrix_items import close
-from quizgrad.network_items import NetworkItem
-from quizgrad.quiz import Session
+from quizgrad.formats.keyfile import item_from_json, item_json
+from quizgrad.grading.judge import judge
+from quizgrad.grading.quiz import Session
+from quizgrad.items.matrix import close
+from quizgrad.items.network import NetworkItem
+from quizgrad.math.rng import Stream
 from quizgrad.registry import draw
-from quizgrad.rng import Stream
 
 NETWORKS = load_banks([])[-1]  # questions/7-networks.yaml
 BY_ID = {t.id: t for t in NETWORKS.templates}

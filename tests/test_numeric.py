@@ -9,7 +9,7 @@ import sympy as sp
 from hypothesis import given
 from hypothesis import strategies as st
 
-from quizgrad.numeric import NumericError, json_number
+from quizgrad.math.numeric import NumericError, json_number
 
 
 @given(st.fractions(max_denominator=10**12))

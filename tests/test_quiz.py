@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from quizgrad.bank import load_banks, templates_of
-from quizgrad.items import node_item
-from quizgrad.quiz import Session, default_templates, hint, quiz_items
+from quizgrad.bank.load import load_banks, templates_of
+from quizgrad.grading.quiz import Session, default_templates, hint, quiz_items
+from quizgrad.items.base import node_item
 
 
 class Script:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from quizgrad.engine import Node
-from quizgrad.regimes import TIE, classifier
+from quizgrad.math.engine import Node
+from quizgrad.math.regimes import TIE, classifier
 
 CASES = [
     # node, inputs, stored values, regime, words

@@ -7,8 +7,8 @@ from fractions import Fraction
 import pytest
 import sympy as sp
 
-from quizgrad.expr import symbol
-from quizgrad.response import read_boolean, read_choice, read_formula, read_number
+from quizgrad.grading.response import read_boolean, read_choice, read_formula, read_number
+from quizgrad.math.expr import symbol
 
 NUMBERS = [
     ("-8", -8), ("-8.0", -8), ("+3", 3), ("\u22128", -8), ("1/4", Fraction(1, 4)),

@@ -7,7 +7,7 @@ import hashlib
 from hypothesis import given
 from hypothesis import strategies as st
 
-from quizgrad.rng import Stream
+from quizgrad.math.rng import Stream
 
 
 class Reference:

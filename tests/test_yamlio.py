@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from quizgrad.yamlio import YamlError, YamlList, YamlMap, load
+from quizgrad.bank.yamlio import YamlError, YamlList, YamlMap, load
 
 BOMB = "a: &a [x, x]\nb: &b [*a, *a]\nc: &c [*b, *b]\nd: [*c, *c]\n"  # 6 alias uses
 
@@ -66,7 +66,7 @@ def test_merge_keys_and_empty_documents():
 def test_the_pure_python_loader_counts_aliases_the_same(monkeypatch):
     import yaml
 
-    from quizgrad import yamlio
+    from quizgrad.bank import yamlio
 
     class Plain(yaml.SafeLoader):
         pass

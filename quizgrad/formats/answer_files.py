@@ -6,10 +6,10 @@ import functools
 import json
 from typing import Any
 
-from ..items import LETTERS, Item
-from ..keyfile import KeyVariant
-from ..matrix import describe
-from ..registry import kind_of
+from quizgrad.formats.keyfile import KeyVariant
+from quizgrad.items.base import LETTERS, Item
+from quizgrad.math.matrix import describe
+from quizgrad.registry import kind_of
 
 HEADER = """\
 # quizgrad answer file{who}

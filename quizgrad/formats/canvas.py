@@ -11,9 +11,9 @@ from __future__ import annotations
 import csv
 import io
 
-from ..grade import GRADED, ClassResults
-from ..keyfile import Key
-from .gradebook import safe_cell
+from quizgrad.formats.gradebook import safe_cell
+from quizgrad.formats.keyfile import Key
+from quizgrad.grading.grade import GRADED, ClassResults
 
 
 def canvas_csv(key: Key, results: ClassResults, assignment: str) -> str:

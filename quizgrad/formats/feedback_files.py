@@ -1,17 +1,17 @@
 """feedback/<student>.md: one student's answers, verdicts, named mistakes, worked solutions.
 
-Worded like the terminal quiz (see :mod:`quizgrad.feedback`).
+Worded like the terminal quiz (see :mod:`quizgrad.grading.feedback`).
 """
 
 from __future__ import annotations
 
-from ..feedback import item_feedback, solution
-from ..grade import GRADED, StudentResult
-from ..items import Item
-from ..judge import CORRECT
-from ..keyfile import KeyVariant
-from ..numeric import fmt
-from ..registry import kind_of
+from quizgrad.formats.keyfile import KeyVariant
+from quizgrad.grading.feedback import item_feedback, solution
+from quizgrad.grading.grade import GRADED, StudentResult
+from quizgrad.grading.judge import CORRECT
+from quizgrad.items.base import Item
+from quizgrad.math.numeric import fmt
+from quizgrad.registry import kind_of
 
 MARK = {"correct": "correct", "wrong": "wrong", "invalid": "could not be read",
         "missing": "no answer"}

@@ -9,8 +9,8 @@ becomes one numerical question per entry.
 
 from __future__ import annotations
 
-from ..export import Export, Grid, MultipleChoice, Numerical, Question, TrueFalse
-from .moodle import fraction, number
+from quizgrad.formats.export import Export, Grid, MultipleChoice, Numerical, Question, TrueFalse
+from quizgrad.formats.moodle import fraction, number
 
 _RESERVED = [("\\", "\\\\"), ("#", "\\#"), ("=", "\\="), ("~", "\\~"), ("{", "\\{"),
              ("}", "\\}"), (":", "\\:"), ("\n", "\\n"), ("\r", "")]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 import io
 
-from ..grade import ClassResults
-from ..keyfile import Key
+from quizgrad.formats.keyfile import Key
+from quizgrad.grading.grade import ClassResults
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 

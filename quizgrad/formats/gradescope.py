@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 
-from ..feedback import item_feedback, solution
-from ..grade import GRADED, ClassResults
-from ..judge import CORRECT
-from ..keyfile import Key
+from quizgrad.formats.keyfile import Key
+from quizgrad.grading.feedback import item_feedback, solution
+from quizgrad.grading.grade import GRADED, ClassResults
+from quizgrad.grading.judge import CORRECT
 
 
 def gradescope_failure(reason: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape
 
-from ..export import Export, Grid, MultipleChoice, Numerical, Question, TrueFalse
+from quizgrad.formats.export import Export, Grid, MultipleChoice, Numerical, Question, TrueFalse
 
 ALLOWED_FRACTIONS = (100, 90, 83.33333, 80, 75, 70, 66.66667, 60, 50, 40, 33.33333, 30, 25,
                      20, 16.66667, 14.28571, 12.5, 11.11111, 10, 5, 0)

@@ -15,8 +15,16 @@ import re
 import xml.etree.ElementTree as ET
 import zipfile
 
-from ..export import Answer, Export, Grid, MultipleChoice, Numerical, Question, TrueFalse
-from .moodle import number
+from quizgrad.formats.export import (
+    Answer,
+    Export,
+    Grid,
+    MultipleChoice,
+    Numerical,
+    Question,
+    TrueFalse,
+)
+from quizgrad.formats.moodle import number
 
 QTI = "http://www.imsglobal.org/xsd/imsqti_v2p1"
 CP = "http://www.imsglobal.org/xsd/imscp_v1p1"

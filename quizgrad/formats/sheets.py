@@ -12,16 +12,16 @@ import html
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from ..drawing import Layout, by_geometry
-from ..keyfile import KeyVariant
-from ..matrix import Array
-from ..memo import remembered
-from ..numeric import fmt
-from ..registry import kind_of
+from quizgrad.formats.drawing import Layout, by_geometry
+from quizgrad.formats.keyfile import KeyVariant
+from quizgrad.math.matrix import Array
+from quizgrad.math.numeric import fmt
+from quizgrad.memo import remembered
+from quizgrad.registry import kind_of
 
 if TYPE_CHECKING:
-    from ..items import Item, WireItem
-    from ..matrix_items import MatrixItem
+    from quizgrad.items.base import Item, WireItem
+    from quizgrad.items.matrix import MatrixItem
 
 
 @functools.lru_cache(maxsize=8192)
@@ -231,7 +231,7 @@ CELL_W, CELL_H = 7.8, 17.0
 
 
 def layout_svg(layout: Layout, title: str) -> str:
-    """A circuit layout (see :func:`quizgrad.drawing.circuit_layout`) as an inline SVG."""
+    """A circuit layout (see :func:`quizgrad.formats.drawing.circuit_layout`) as an inline SVG."""
     parts = [_layout_frame(layout, title)]
     for label in layout.labels:
         parts.append(f'<text class="{label.style}" x="{label.x * CELL_W:.1f}" '

@@ -4,14 +4,14 @@ A new kind is a module here with a subclass of :class:`~quizgrad.kinds.base.Kind
 line below (the order is the order the documentation lists the types in).
 """
 
-from ..registry import register
-from .choice import ChoiceKind
-from .circuit import CircuitKind
-from .local import LocalKind
-from .matrix import MatrixKind
-from .network import NetworkKind
-from .node import WireKind
-from .truefalse import TrueFalseKind
+from quizgrad.kinds.choice import ChoiceKind
+from quizgrad.kinds.circuit import CircuitKind
+from quizgrad.kinds.local import LocalKind
+from quizgrad.kinds.matrix import MatrixKind
+from quizgrad.kinds.network import NetworkKind
+from quizgrad.kinds.node import WireKind
+from quizgrad.kinds.truefalse import TrueFalseKind
+from quizgrad.registry import register
 
 for _kind in (WireKind, CircuitKind, MatrixKind, NetworkKind, LocalKind, ChoiceKind,
               TrueFalseKind):

@@ -16,16 +16,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
-    from ..bank_matrix import Reader
-    from ..check import BankSummary
-    from ..discriminate import Profile
-    from ..drawing import Segment
-    from ..export import Question
-    from ..items import Item
-    from ..judge import Judgement, Part
-    from ..rng import Stream
-    from ..templates import SampleAnswer, Template
-    from ..yamlio import YamlMap
+    from quizgrad.bank.arrays import Reader
+    from quizgrad.bank.check import BankSummary
+    from quizgrad.bank.templates import SampleAnswer, Template
+    from quizgrad.bank.yamlio import YamlMap
+    from quizgrad.formats.drawing import Segment
+    from quizgrad.formats.export import Question
+    from quizgrad.grading.judge import Judgement, Part
+    from quizgrad.items.base import Item
+    from quizgrad.items.discriminate import Profile
+    from quizgrad.math.rng import Stream
 
 GENERIC_HINT = ("A node sends back, on each input wire, the upstream gradient times that wire's "
                 "own local gradient, evaluated at the stored inputs.")
@@ -129,7 +129,7 @@ class Kind:
 
     def solution(self, item: Any) -> list[str]:
         """The worked solution, one line per asked part (or one line)."""
-        from ..judge import CORRECT, Part
+        from quizgrad.grading.judge import CORRECT, Part
 
         return [self.right_answer(item, Part(None, "", self.expected(item), CORRECT))]
 
@@ -148,7 +148,7 @@ class Kind:
 
     def mistakes_text(self, item: Any) -> str:
         """The key's ``mistakes`` of the item as JSON text."""
-        from ..keytext import mistakes_text
+        from quizgrad.formats.keytext import mistakes_text
 
         return mistakes_text(item)
 
@@ -177,7 +177,7 @@ class Kind:
     # --- check -----------------------------------------------------------------------------
     def check(self, template: Any, summary: BankSummary, samples: int) -> float:
         """Sample and verify the template, run its tests; the worst relative error."""
-        from ..check import check_fixed
+        from quizgrad.bank.check import check_fixed
 
         return check_fixed(self, template, summary)
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..items import LETTERS, ChoiceItem, choice_item
-from ..judge import WRONG, Part, choice_part
-from ..mistakes import BY_ID
-from ..response import read_choice
-from ..templates import ChoiceTemplate
-from .base import Figure, Kind
+from quizgrad.bank.templates import ChoiceTemplate
+from quizgrad.grading.judge import WRONG, Part, choice_part
+from quizgrad.grading.response import read_choice
+from quizgrad.items.base import LETTERS, ChoiceItem, choice_item
+from quizgrad.kinds.base import Figure, Kind
+from quizgrad.mistakes.catalog import BY_ID
 
 
 class ChoiceKind(Kind):
@@ -52,7 +52,7 @@ class ChoiceKind(Kind):
 
     def feedback(self, item: ChoiceItem, judgement: Any, lines: list[str]) -> list[str]:
         """The chosen choice's own feedback (or its mistake), then the answer."""
-        from ..feedback import part_feedback
+        from quizgrad.grading.feedback import part_feedback
 
         part = judgement.parts[0]
         if part.verdict != WRONG:
@@ -78,7 +78,7 @@ class ChoiceKind(Kind):
 
     def from_json(self, data: dict[str, Any], common: dict[str, Any]) -> ChoiceItem:
         """The choices in the stored order."""
-        from ..templates import Choice
+        from quizgrad.bank.templates import Choice
 
         choices = tuple(Choice(c["text"], bool(c["correct"]), c.get("mistake"), c.get("feedback"))
                         for c in data["choices"])
@@ -90,7 +90,7 @@ class ChoiceKind(Kind):
 
     def html(self, item: ChoiceItem) -> str:
         """The choices as an ordered list."""
-        from ..formats.sheets import escape
+        from quizgrad.formats.sheets import escape
 
         rows = "".join(f"<li>{escape(c.text)}</li>" for c in item.choices)
         return f'<ol class="choices">{rows}</ol>'
@@ -105,7 +105,7 @@ class ChoiceKind(Kind):
     def questions(self, item: ChoiceItem, name: str, category: str, prompt: str, general: str
                   ) -> list[Any]:
         """One multiple-choice question."""
-        from ..export import MultipleChoice, choice_feedback
+        from quizgrad.formats.export import MultipleChoice, choice_feedback
 
         choices = tuple((c.text, c.correct, choice_feedback(c.correct, c.feedback, c.mistake))
                         for c in item.choices)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..circuit_items import CircuitItem, circuit_draw, layout_for, profile_of
-from ..drawing import layout_lines, layout_text
-from ..judge import Part
-from ..numeric import json_number
-from ..templates import CircuitTemplate
-from .base import Figure
-from .node import WiresKind
+from quizgrad.bank.templates import CircuitTemplate
+from quizgrad.formats.drawing import layout_lines, layout_text
+from quizgrad.grading.judge import Part
+from quizgrad.items.circuit import CircuitItem, circuit_draw, layout_for, profile_of
+from quizgrad.kinds.base import Figure
+from quizgrad.kinds.node import WiresKind
+from quizgrad.math.numeric import json_number
 
 
 class CircuitKind(WiresKind):
@@ -57,19 +57,19 @@ class CircuitKind(WiresKind):
 
     def right_answer(self, item: CircuitItem, part: Part) -> str:
         """What each node using the value sends back, summed."""
-        from ..feedback import circuit_solution
+        from quizgrad.grading.feedback import circuit_solution
 
         return circuit_solution(item, part.wire) if part.wire is not None else ""
 
     def solution(self, item: CircuitItem) -> list[str]:
         """The backward pass step by step."""
-        from ..feedback import backward_steps
+        from quizgrad.grading.feedback import backward_steps
 
         return backward_steps(item)
 
     def to_json(self, item: CircuitItem, mistakes: bool) -> dict[str, Any]:
         """The circuit, its stored numbers, every value and the answers."""
-        from ..keyfile import mistakes_json, number
+        from quizgrad.formats.keyfile import mistakes_json, number
 
         point = item.point
         return {
@@ -89,8 +89,8 @@ class CircuitKind(WiresKind):
 
     def from_json(self, data: dict[str, Any], common: dict[str, Any]) -> CircuitItem:
         """The circuit evaluated again at the stored exact numbers (and checked)."""
-        from ..circuit import evaluate, parse_circuit
-        from ..keyfile import fraction, verify
+        from quizgrad.formats.keyfile import fraction, verify
+        from quizgrad.math.circuit import evaluate, parse_circuit
 
         inputs = {str(k): fraction(v) for k, v in data["inputs_exact"].items()}
         circuit = parse_circuit(data["circuit"], tuple(inputs))
@@ -105,7 +105,7 @@ class CircuitKind(WiresKind):
 
     def html(self, item: CircuitItem) -> str:
         """The circuit as SVG, then a blank per asked value."""
-        from ..formats.sheets import blanks, layout_svg
+        from quizgrad.formats.sheets import blanks, layout_svg
 
         return (layout_svg(item.blank_layout, item.circuit.text)
                 + blanks(f"gradient at {w}" for w in item.ask))
@@ -117,7 +117,7 @@ class CircuitKind(WiresKind):
 
     def verify(self, template: Any, item: CircuitItem, summary: Any) -> float:
         """Every gradient against a finite difference of the composed output."""
-        from ..check import verify_circuit
+        from quizgrad.bank.check import verify_circuit
 
         return verify_circuit(template, item, summary)
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from ..expr import to_text
-from ..items import LocalItem, local_item
-from ..judge import Part, local_part
-from ..response import read_formula
-from ..templates import LocalTemplate
-from .base import Kind
+from quizgrad.bank.templates import LocalTemplate
+from quizgrad.grading.judge import Part, local_part
+from quizgrad.grading.response import read_formula
+from quizgrad.items.base import LocalItem, local_item
+from quizgrad.kinds.base import Kind
+from quizgrad.math.expr import to_text
 
 
 class LocalKind(Kind):
@@ -67,7 +67,7 @@ class LocalKind(Kind):
 
     def from_json(self, data: dict[str, Any], common: dict[str, Any]) -> LocalItem:
         """The node and helpers parsed again (by the safe expression language)."""
-        from ..engine import Node
+        from quizgrad.math.engine import Node
 
         names = tuple(data["inputs"])
         let = tuple((k, _formula(v, names)) for k, v in data.get("let", {}).items())
@@ -81,7 +81,7 @@ class LocalKind(Kind):
 
     def html(self, item: LocalItem) -> str:
         """A blank for the formula."""
-        from ..formats.sheets import escape
+        from quizgrad.formats.sheets import escape
 
         helpers = ", ".join(name for name, _ in item.let)
         note = f" <small>(you may use {escape(helpers)})</small>" if helpers else ""
@@ -94,7 +94,7 @@ class LocalKind(Kind):
 
     def check(self, template: LocalTemplate, summary: Any, samples: int) -> float:
         """The derivative against finite differences at sampled points, then the tests."""
-        from ..check import check_fixed, check_local
+        from quizgrad.bank.check import check_fixed, check_local
 
         worst = check_local(template, summary, samples)
         return max(worst, check_fixed(self, template, summary))
@@ -102,6 +102,6 @@ class LocalKind(Kind):
 
 @functools.lru_cache(maxsize=1024)  # every student's key holds the same helpers
 def _formula(text: str, names: tuple[str, ...]) -> Any:
-    from ..expr import parse
+    from quizgrad.math.expr import parse
 
     return parse(text, names)

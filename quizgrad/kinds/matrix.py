@@ -8,14 +8,14 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from ..bank_matrix import read_matrix
-from ..drawing import WireLabel, circuit, plain
-from ..judge import Part, array_parts
-from ..matrix_items import ArrayItem, MatrixItem, matrix_draw, profile_of, show
-from ..network_items import size
-from ..response_array import read_array
-from ..templates import MatrixTemplate
-from .base import Figure, Kind
+from quizgrad.bank.arrays import read_matrix
+from quizgrad.bank.templates import MatrixTemplate
+from quizgrad.formats.drawing import WireLabel, circuit, plain
+from quizgrad.grading.judge import Part, array_parts
+from quizgrad.grading.response_array import read_array
+from quizgrad.items.matrix import ArrayItem, MatrixItem, matrix_draw, profile_of, show
+from quizgrad.items.network import size
+from quizgrad.kinds.base import Figure, Kind
 
 
 class ArrayKind(Kind):
@@ -54,7 +54,7 @@ class ArrayKind(Kind):
         return item.hint()
 
     def parts(self, item: ArrayItem, answer: Any) -> tuple[tuple[Part, ...], tuple[str, ...]]:
-        """A part per asked input (see :func:`quizgrad.judge.array_parts`)."""
+        """A part per asked input (see :func:`quizgrad.grading.judge.array_parts`)."""
         return array_parts(item, answer), ()
 
     def part_label(self, part: Part) -> str:
@@ -63,13 +63,13 @@ class ArrayKind(Kind):
 
     def right_answer(self, item: ArrayItem, part: Part) -> str:
         """The rule and the right array."""
-        from ..feedback import matrix_solution
+        from quizgrad.grading.feedback import matrix_solution
 
         return matrix_solution(item, part.wire) if part.wire in item.ask else ""
 
     def solution(self, item: ArrayItem) -> list[str]:
         """The forward pass, then each asked input's rule and array."""
-        from ..feedback import matrix_solution
+        from quizgrad.grading.feedback import matrix_solution
 
         return [item.forward_line()] + [matrix_solution(item, n) for n in item.ask]
 
@@ -86,7 +86,7 @@ class ArrayKind(Kind):
 
     def html(self, item: ArrayItem) -> str:
         """The drawing as SVG, the arrays as tables, then a blank per asked input."""
-        from ..formats.sheets import blanks, matrix_table
+        from quizgrad.formats.sheets import blanks, matrix_table
 
         arrays = "".join(matrix_table(n, a) for n, a in [*item.inputs.items(),
                                                          ("G", item.upstream)])
@@ -122,7 +122,7 @@ class ArrayKind(Kind):
     def questions(self, item: ArrayItem, name: str, category: str, prompt: str, general: str
                   ) -> list[Any]:
         """A grid question (a cloze) per asked input."""
-        from ..export import grid
+        from quizgrad.formats.export import grid
 
         return [grid(item, n, f"{name} ({n})" if len(item.ask) > 1 else name, category,
                      prompt, general) for n in item.ask]
@@ -133,13 +133,13 @@ class ArrayKind(Kind):
 
     def check(self, template: Any, summary: Any, samples: int) -> float:
         """Samples drawn as generate draws them, each verified entry by entry."""
-        from ..check import check_drawn
+        from quizgrad.bank.check import check_drawn
 
         return check_drawn(self, template, summary, samples if template.randomized else 1)
 
     def sample_answer(self, test: Any, item: ArrayItem) -> object:
         """Arrays as typed, or matrix formulas in the item's arrays and G."""
-        from ..check import array_answer
+        from quizgrad.bank.check import array_answer
 
         arrays, labels = self.arrays(item)
         if isinstance(test.answer, dict):
@@ -195,25 +195,25 @@ class MatrixKind(ArrayKind):
 
     def svg(self, item: MatrixItem) -> str:
         """The node as SVG."""
-        from ..formats.sheets import matrix_svg
+        from quizgrad.formats.sheets import matrix_svg
 
         return matrix_svg(item)
 
     def to_json(self, item: MatrixItem, mistakes: bool) -> dict[str, Any]:
         """The node, shapes, exact arrays, answers and mistakes."""
-        from ..keyfile import matrix_json
+        from quizgrad.formats.keyfile import matrix_json
 
         return matrix_json(item, mistakes)
 
     def from_json(self, data: dict[str, Any], common: dict[str, Any]) -> MatrixItem:
         """The node evaluated again at the stored arrays (and checked)."""
-        from ..keyfile import matrix_from_json
+        from quizgrad.formats.keyfile import matrix_from_json
 
         return matrix_from_json(data, common)
 
     def verify(self, template: Any, item: MatrixItem, summary: Any) -> float:
         """Every entry of every gradient against a finite difference."""
-        from ..check import verify_matrix
+        from quizgrad.bank.check import verify_matrix
 
         return verify_matrix(template, item, summary)
 

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..bank_matrix import read_network
-from ..drawing import layout_lines, layout_text
-from ..network_items import CANDIDATES, NetworkItem, network_draw, network_from_json, network_json
-from ..templates import NetworkTemplate
-from .base import Figure
-from .matrix import ArrayKind
+from quizgrad.bank.arrays import read_network
+from quizgrad.bank.templates import NetworkTemplate
+from quizgrad.formats.drawing import layout_lines, layout_text
+from quizgrad.items.network import (
+    CANDIDATES,
+    NetworkItem,
+    network_draw,
+    network_from_json,
+    network_json,
+)
+from quizgrad.kinds.base import Figure
+from quizgrad.kinds.matrix import ArrayKind
 
 
 class NetworkKind(ArrayKind):
@@ -43,13 +49,13 @@ class NetworkKind(ArrayKind):
 
     def svg(self, item: NetworkItem) -> str:
         """The circuit as SVG."""
-        from ..formats.sheets import layout_svg
+        from quizgrad.formats.sheets import layout_svg
 
         return layout_svg(item.layout(reveal=False), item.network.text)
 
     def more_arrays(self, item: NetworkItem) -> str:
         """The class indices beside the arrays."""
-        from ..formats.sheets import escape
+        from quizgrad.formats.sheets import escape
 
         return "".join(f'<div class="array"><span>{escape(n)} = {escape(text)}</span></div>'
                        for n, text in item.shown() if n not in item.inputs)
@@ -62,7 +68,7 @@ class NetworkKind(ArrayKind):
 
     def to_json(self, item: NetworkItem, mistakes: bool) -> dict[str, Any]:
         """The circuit, shapes, exact arrays, every value, answers and mistakes."""
-        from ..keyfile import mistakes_json
+        from quizgrad.formats.keyfile import mistakes_json
 
         data = network_json(item)
         data["mistakes"] = mistakes_json(item) if mistakes else None
@@ -74,7 +80,7 @@ class NetworkKind(ArrayKind):
 
     def verify(self, template: Any, item: NetworkItem, summary: Any) -> float:
         """Every entry of every input's gradient against a finite difference."""
-        from ..check import verify_network
+        from quizgrad.bank.check import verify_network
 
         return verify_network(template, item, summary)
 

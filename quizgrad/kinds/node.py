@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..drawing import WireLabel, circuit, plain
-from ..items import WireItem, draw_wire, profile_of, wire_draw
-from ..judge import Part, wire_parts
-from ..numeric import fmt, json_number
-from ..response import read_number
-from ..templates import WireTemplate
-from .base import Figure, Kind
+from quizgrad.bank.templates import WireTemplate
+from quizgrad.formats.drawing import WireLabel, circuit, plain
+from quizgrad.grading.judge import Part, wire_parts
+from quizgrad.grading.response import read_number
+from quizgrad.items.base import WireItem, draw_wire, profile_of, wire_draw
+from quizgrad.kinds.base import Figure, Kind
+from quizgrad.math.numeric import fmt, json_number
 
 
 class WiresKind(Kind):
@@ -38,7 +38,7 @@ class WiresKind(Kind):
         return None if reading.ok else reading.message or "cannot read that"
 
     def parts(self, item: Any, answer: Any) -> tuple[tuple[Part, ...], tuple[str, ...]]:
-        """A part per wire (see :func:`quizgrad.judge.wire_parts`)."""
+        """A part per wire (see :func:`quizgrad.grading.judge.wire_parts`)."""
         return wire_parts(item, answer, self.found)
 
     def found(self, item: Any, name: str, value: float) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -55,7 +55,7 @@ class WiresKind(Kind):
     def questions(self, item: Any, name: str, category: str, prompt: str, general: str
                   ) -> list[Any]:
         """A numerical question per asked wire, each mistake's value with its feedback."""
-        from ..export import numerical
+        from quizgrad.formats.export import numerical
 
         return numerical(self, item, name, category, prompt, general)
 
@@ -65,13 +65,13 @@ class WiresKind(Kind):
 
     def check(self, template: Any, summary: Any, samples: int) -> float:
         """Samples drawn as generate draws them, each verified."""
-        from ..check import check_drawn
+        from quizgrad.bank.check import check_drawn
 
         return check_drawn(self, template, summary, samples if template.randomized else 1)
 
     def sample_answer(self, test: Any, item: Any) -> object:
         """Formulas in the stored values, g (upstream) and f (output)."""
-        from ..check import number_answer
+        from quizgrad.bank.check import number_answer
 
         return number_answer(test, item, self.environment(item))
 
@@ -130,20 +130,20 @@ class WireKind(WiresKind):
 
     def right_answer(self, item: WireItem, part: Part) -> str:
         """The local gradient times the upstream gradient."""
-        from ..feedback import wire_solution
+        from quizgrad.grading.feedback import wire_solution
 
         return wire_solution(item, part.wire) if part.wire is not None else ""
 
     def solution(self, item: WireItem) -> list[str]:
         """The forward value, then each wire."""
-        from ..feedback import wire_solution
+        from quizgrad.grading.feedback import wire_solution
 
         return [f"Forward value f = {fmt(item.point.output)}; upstream gradient "
                 f"{fmt(item.upstream)}."] + [wire_solution(item, w) for w in item.ask]
 
     def to_json(self, item: WireItem, mistakes: bool) -> dict[str, Any]:
         """The node, its stored numbers, local gradients and answers (exact and rounded)."""
-        from ..keyfile import mistakes_json, number
+        from quizgrad.formats.keyfile import mistakes_json, number
 
         point = item.point
         data = {
@@ -165,9 +165,9 @@ class WireKind(WiresKind):
 
     def from_json(self, data: dict[str, Any], common: dict[str, Any]) -> WireItem:
         """The node evaluated again at the stored exact numbers (and checked)."""
-        from ..engine import Node
-        from ..keyfile import fraction, verify
-        from ..plan import plan_for
+        from quizgrad.formats.keyfile import fraction, verify
+        from quizgrad.math.engine import Node
+        from quizgrad.math.plan import plan_for
 
         inputs = {str(k): fraction(v) for k, v in data["inputs_exact"].items()}
         node = Node.parse(data["node"], inputs)
@@ -180,7 +180,7 @@ class WireKind(WiresKind):
 
     def mistakes_text(self, item: WireItem) -> str:
         """Written from the plan's remembered layout (the key is mostly these)."""
-        from ..keytext import wire_mistakes_text
+        from quizgrad.formats.keytext import wire_mistakes_text
 
         return wire_mistakes_text(item)
 
@@ -194,7 +194,7 @@ class WireKind(WiresKind):
 
     def html(self, item: WireItem) -> str:
         """The node as SVG, then a blank per wire."""
-        from ..formats.sheets import blanks, node_svg
+        from quizgrad.formats.sheets import blanks, node_svg
 
         return node_svg(item) + blanks(f"wire {w}" for w in item.ask)
 
@@ -211,7 +211,7 @@ class WireKind(WiresKind):
 
     def verify(self, template: Any, item: WireItem, summary: Any) -> float:
         """Each local gradient against a central difference."""
-        from ..check import verify_wire
+        from quizgrad.bank.check import verify_wire
 
         return verify_wire(template, item, summary)
 

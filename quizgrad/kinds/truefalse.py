@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..items import TrueFalseItem, truefalse_item
-from ..judge import Part, truefalse_part
-from ..mistakes import BY_ID
-from ..response import read_boolean
-from ..templates import TrueFalseTemplate
-from .base import Kind
+from quizgrad.bank.templates import TrueFalseTemplate
+from quizgrad.grading.judge import Part, truefalse_part
+from quizgrad.grading.response import read_boolean
+from quizgrad.items.base import TrueFalseItem, truefalse_item
+from quizgrad.kinds.base import Kind
+from quizgrad.mistakes.catalog import BY_ID
 
 
 class TrueFalseKind(Kind):
@@ -71,7 +71,7 @@ class TrueFalseKind(Kind):
     def questions(self, item: TrueFalseItem, name: str, category: str, prompt: str,
                   general: str) -> list[Any]:
         """One true/false question."""
-        from ..export import TrueFalse
+        from quizgrad.formats.export import TrueFalse
 
         wrong = "Not so." + (f" You {BY_ID[item.mistake].description}." if item.mistake
                              else "")
