@@ -12,10 +12,10 @@ import sympy as sp
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from quizgrad.math import circuit
 from quizgrad.errors import ExprError, GradientError
 from quizgrad.grading.judge import judge
 from quizgrad.items.circuit import CircuitItem
+from quizgrad.math import circuit
 from quizgrad.math.circuit import composed, evaluate, gradient_formulas, parse_circuit
 from quizgrad.math.numeric import Tolerance
 from quizgrad.mistakes.catalog import BY_ID, CATALOG

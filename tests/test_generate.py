@@ -355,9 +355,8 @@ def test_a_template_that_cannot_be_drawn_stops_the_workers_cleanly(write, tmp_pa
 
 
 def test_only_items_that_can_come_back_are_remembered():
-    from quizgrad.formats import keytext
     from quizgrad.bank.templates import GradientTemplate, MatrixTemplate, NetworkTemplate
-    from quizgrad.formats import sheets
+    from quizgrad.formats import keytext, sheets
     from quizgrad.formats.keyfile import KeyVariant
     from quizgrad.items.discriminate import few
     from quizgrad.items.generate import draw_items

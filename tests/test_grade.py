@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from quizgrad.grading import answers
 from quizgrad.formats.gradebook import safe_cell
+from quizgrad.grading import answers
 
 BANK = """
 templates:
