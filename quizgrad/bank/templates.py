@@ -212,53 +212,14 @@ class ClassSpec:
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
-class MatrixTemplate(Template):
-    """Gradients of a matrix node: stored arrays, an upstream gradient array, asked inputs."""
+class ArrayTemplate(Template):
+    """Gradients in arrays: stored arrays, class indices, an upstream gradient, asked values."""
 
-    node_text: str
     inputs: tuple[tuple[str, ArraySpec], ...]
     labels: tuple[tuple[str, ClassSpec], ...]
     upstream: ArraySpec
     ask: tuple[str, ...]
     allow_kinks: bool = False
-    logits: str | None = None  # z of softmax_ce(z, y): its rows and columns size the indices
-
-    @property
-    def randomized(self) -> bool:
-        """Whether any stored value, class index or the upstream gradient is drawn."""
-        return self.upstream.random or any(spec.random for _, spec in self.inputs) or any(
-            spec.fixed is None for _, spec in self.labels)
-
-    @functools.cached_property
-    def draws(self) -> int | None:
-        """How many different points a draw can give (None: too many to list)."""
-        counts = [spec.count for _, array in [*self.inputs, ("", self.upstream)]
-                  for spec in array.entries]
-        shapes = dict(self.inputs)
-        for _, spec in self.labels:
-            if spec.fixed is None:
-                shape = shapes[self.logits].shape if self.logits in shapes else ()
-                rows, classes = (1, shape[0]) if len(shape) == 1 else shape[:2] or (1, 1)
-                counts.append(classes ** rows)
-        return _product(counts)
-
-    def node(self, labels: dict[str, tuple[int, ...]]) -> MatrixNode:
-        """The node for given class indices (the labels are part of the formula)."""
-        return parse_matrix(self.node_text, {n: s.shape for n, s in self.inputs}, labels)
-
-
-@dataclass(frozen=True, kw_only=True, eq=False)
-class NetworkTemplate(Template):
-    """Gradients in a circuit of arrays (a network's layers): stored arrays, asked values."""
-
-    circuit_text: str
-    inputs: tuple[tuple[str, ArraySpec], ...]
-    labels: tuple[tuple[str, ClassSpec], ...]
-    upstream: ArraySpec
-    ask: tuple[str, ...]
-    allow_kinks: bool = False
-    logits: tuple[tuple[str, str], ...] = ()  # label -> the z of its softmax_ce(z, label)
-    classes: tuple[tuple[str, int, int], ...] = ()  # label, the rows and columns of its z
 
     @property
     def randomized(self) -> bool:
@@ -270,8 +231,47 @@ class NetworkTemplate(Template):
     def draws(self) -> int | None:
         """How many different points a draw can give (None: too many to list)."""
         return _product([spec.count for _, array in [*self.inputs, ("", self.upstream)]
-                         for spec in array.entries] + [None] * any(
-            spec.fixed is None for _, spec in self.labels))
+                         for spec in array.entries] + self.label_counts())
+
+    def label_counts(self) -> list[int | None]:
+        """How many ways each drawn set of class indices can fall (None: not counted)."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class MatrixTemplate(ArrayTemplate):
+    """Gradients of a matrix node: stored arrays, an upstream gradient array, asked inputs."""
+
+    node_text: str
+    logits: str | None = None  # z of softmax_ce(z, y): its rows and columns size the indices
+
+    def label_counts(self) -> list[int | None]:
+        """classes ** rows for each drawn set of indices (one index per row of z)."""
+        counts: list[int | None] = []
+        shapes = dict(self.inputs)
+        for _, spec in self.labels:
+            if spec.fixed is None:
+                shape = shapes[self.logits].shape if self.logits in shapes else ()
+                rows, classes = (1, shape[0]) if len(shape) == 1 else shape[:2] or (1, 1)
+                counts.append(classes ** rows)
+        return counts
+
+    def node(self, labels: dict[str, tuple[int, ...]]) -> MatrixNode:
+        """The node for given class indices (the labels are part of the formula)."""
+        return parse_matrix(self.node_text, {n: s.shape for n, s in self.inputs}, labels)
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class NetworkTemplate(ArrayTemplate):
+    """Gradients in a circuit of arrays (a network's layers): stored arrays, asked values."""
+
+    circuit_text: str
+    logits: tuple[tuple[str, str], ...] = ()  # label -> the z of its softmax_ce(z, label)
+    classes: tuple[tuple[str, int, int], ...] = ()  # label, the rows and columns of its z
+
+    def label_counts(self) -> list[int | None]:
+        """Drawn class indices are not counted (a network has too many draws to list)."""
+        return [None] * any(spec.fixed is None for _, spec in self.labels)
 
     def network(self, labels: dict[str, tuple[int, ...]]) -> Network:
         """The circuit for given class indices (the labels are part of its formulas)."""

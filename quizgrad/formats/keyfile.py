@@ -19,10 +19,7 @@ from typing import Any
 from quizgrad.errors import ExprError, GradientError, KeyFileError
 from quizgrad.gcpause import paused
 from quizgrad.items.base import Item
-from quizgrad.items.matrix import MatrixItem
-from quizgrad.math.matrix import Array, parse_matrix
-from quizgrad.math.matrix_eval import evaluate as evaluate_matrix
-from quizgrad.math.matrix_eval import exact_array
+from quizgrad.math.matrix import Array
 from quizgrad.math.numeric import Tolerance, json_number
 from quizgrad.registry import kind_named, kind_of
 from quizgrad.textio import TextFileError, read_text
@@ -75,34 +72,6 @@ def item_json(item: Item, mistakes: bool = True) -> dict[str, Any]:
     return data
 
 
-def matrix_json(item: MatrixItem, mistakes: bool) -> dict[str, Any]:
-    """A matrix item's own fields in the key."""
-    point, node = item.point, item.node
-
-    def numbers(array: Array) -> Any:
-        return array.nested(number)
-
-    data: dict[str, Any] = {
-        "node": node.text,
-        "shapes": {n: list(node.shape(n)) for n in node.inputs},
-        "inputs": {n: a.nested(json_number) for n, a in point.inputs.items()},
-        "inputs_exact": {n: a.nested(str) for n, a in point.inputs.items()},
-    }
-    if node.labels:
-        data["labels"] = {n: list(v) for n, v in node.labels}
-    data.update({
-        "upstream": point.upstream.nested(json_number),
-        "upstream_exact": point.upstream.nested(str),
-        "output": numbers(point.output),
-        "ask": list(item.ask),
-        "answer": {n: numbers(item.expected[n]) for n in item.ask},
-        "answer_exact": {n: item.exact(n) for n in item.ask},
-        "mistakes": mistakes_json(item) if mistakes else None,
-    })
-    return data
-
-
-@functools.lru_cache(maxsize=4096)
 def number(value: Fraction | float) -> int | float:
     """A value of the key: an exact number as JSON keeps it, a float as it is."""
     return json_number(value) if isinstance(value, Fraction) else float(value)
@@ -190,33 +159,14 @@ def item_from_json(data: dict[str, Any]) -> Item:
     return kind.from_json(data, common)
 
 
-def matrix_from_json(data: dict[str, Any], common: dict[str, Any]) -> MatrixItem:
-    """A matrix item rebuilt from the key (its answers checked)."""
-    shapes = {str(n): tuple(int(k) for k in v) for n, v in data["shapes"].items()}
-    labels = {str(n): tuple(int(k) for k in v) for n, v in data.get("labels", {}).items()}
-    node = parse_matrix(data["node"], shapes, labels)
-    inputs = {n: exact_array(_exact_nested(data["inputs_exact"][n]), shapes[n]) for n in shapes}
-    upstream = exact_array(_exact_nested(data["upstream_exact"]), node.output.shape)
-    point = evaluate_matrix(node, inputs, upstream)
-    ask = tuple(str(n) for n in data["ask"])
-    if not ask or not set(ask) <= set(node.inputs) or set(data.get("answer", {})) - set(ask):
-        raise ValueError(f"item {data['id']}: the asked inputs {list(ask)} are not inputs of "
-                         f"{node.text}")
-    for name, stored in data.get("answer", {}).items():
-        computed = point.gradients[name]
-        flat = Array(computed.shape, computed.entries).nested()
-        verify({"id": data["id"], "answer": _flat_pairs(stored, flat, name)},
-                _flat_pairs(flat, flat, name))
-    return MatrixItem(**common, node=node, ask=ask, point=point)
-
-
-def _exact_nested(value: Any) -> Any:
+def exact_nested(value: Any) -> Any:
+    """Nested lists of the key's exact numbers as Fractions."""
     if isinstance(value, list):
-        return [_exact_nested(v) for v in value]
+        return [exact_nested(v) for v in value]
     return fraction(value)
 
 
-def _flat_pairs(stored: Any, like: Any, prefix: str = "") -> dict[str, Any]:
+def flat_pairs(stored: Any, like: Any, prefix: str = "") -> dict[str, Any]:
     """Nested lists as {'[0,1]': entry} so answers compare entry by entry."""
     if not isinstance(like, list):
         return {prefix: stored}
@@ -224,5 +174,5 @@ def _flat_pairs(stored: Any, like: Any, prefix: str = "") -> dict[str, Any]:
         raise ValueError("a stored answer has the wrong shape")
     out: dict[str, Any] = {}
     for index, (a, b) in enumerate(zip(stored, like, strict=True)):
-        out.update(_flat_pairs(a, b, f"{prefix}[{index}]"))
+        out.update(flat_pairs(a, b, f"{prefix}[{index}]"))
     return out

@@ -119,6 +119,73 @@ class ArrayKind(Kind):
         """The figure around ``arrays``: the drawing of the node."""
         return Figure(self.drawing(item, reveal), arrays=arrays)
 
+    def to_json(self, item: ArrayItem, mistakes: bool) -> dict[str, Any]:
+        """The formula, shapes, exact arrays, what it computes, answers and mistakes."""
+        from quizgrad.formats.keyfile import mistakes_json, number
+        from quizgrad.math.numeric import json_number
+
+        def numbers(array: Any) -> Any:
+            return array.nested(number)
+
+        name, text = self.formula(item)
+        data: dict[str, Any] = {
+            name: text,
+            "shapes": {n: list(item.shape(n)) for n in item.inputs},
+            "inputs": {n: a.nested(json_number) for n, a in item.inputs.items()},
+            "inputs_exact": {n: a.nested(str) for n, a in item.inputs.items()},
+        }
+        labels = self.labels(item)
+        if labels:
+            data["labels"] = {n: list(v) for n, v in labels}
+        data.update({
+            "upstream": item.upstream.nested(json_number),
+            "upstream_exact": item.upstream.nested(str),
+            **self.computed(item, numbers),
+            "ask": list(item.ask),
+            "answer": {n: numbers(item.expected[n]) for n in item.ask},
+            "answer_exact": {n: item.exact(n) for n in item.ask},
+            "mistakes": mistakes_json(item) if mistakes else None,
+        })
+        return data
+
+    def from_json(self, data: dict[str, Any], common: dict[str, Any]) -> ArrayItem:
+        """The item evaluated again at the stored exact arrays (its answers checked)."""
+        from quizgrad.formats.keyfile import exact_nested
+        from quizgrad.math.matrix_eval import exact_array
+
+        shapes = {str(n): tuple(int(k) for k in v) for n, v in data["shapes"].items()}
+        labels = {str(n): tuple(int(k) for k in v) for n, v in data.get("labels", {}).items()}
+        inputs = {n: exact_array(exact_nested(data["inputs_exact"][n]), shapes[n])
+                  for n in shapes}
+        ask = tuple(str(n) for n in data["ask"])
+        parts = self.rebuilt(data, shapes, labels, inputs, exact_nested(data["upstream_exact"]),
+                             ask)
+        return self.item(**common, ask=ask, **parts)
+
+    @staticmethod
+    def asked_among(data: dict[str, Any], ask: tuple[str, ...], names: Any, what: str) -> None:
+        """ValueError unless the key asks (and answers) only ``names``."""
+        if not ask or not set(ask) <= set(names) or set(data.get("answer", {})) - set(ask):
+            kind = what.split()[0]
+            raise ValueError(f"item {data['id']}: the asked {kind} {list(ask)} are not {what}")
+
+    def formula(self, item: ArrayItem) -> tuple[str, str]:
+        """The key's field for the formula and its text."""
+        raise NotImplementedError
+
+    def labels(self, item: ArrayItem) -> tuple[tuple[str, tuple[int, ...]], ...]:
+        """The class indices the formula holds."""
+        raise NotImplementedError
+
+    def computed(self, item: ArrayItem, numbers: Any) -> dict[str, Any]:
+        """What the key stores of the forward pass."""
+        raise NotImplementedError
+
+    def rebuilt(self, data: dict[str, Any], shapes: dict[str, Any], labels: dict[str, Any],
+                inputs: dict[str, Any], upstream: Any, ask: tuple[str, ...]) -> dict[str, Any]:
+        """The item's own fields rebuilt from the key, its stored answers checked."""
+        raise NotImplementedError
+
     def questions(self, item: ArrayItem, name: str, category: str, prompt: str, general: str
                   ) -> list[Any]:
         """A grid question (a cloze) per asked input."""
@@ -199,17 +266,34 @@ class MatrixKind(ArrayKind):
 
         return matrix_svg(item)
 
-    def to_json(self, item: MatrixItem, mistakes: bool) -> dict[str, Any]:
-        """The node, shapes, exact arrays, answers and mistakes."""
-        from quizgrad.formats.keyfile import matrix_json
+    def formula(self, item: MatrixItem) -> tuple[str, str]:
+        """The node's text."""
+        return "node", item.node.text
 
-        return matrix_json(item, mistakes)
+    def labels(self, item: MatrixItem) -> tuple[tuple[str, tuple[int, ...]], ...]:
+        """The node's class indices."""
+        return item.node.labels
 
-    def from_json(self, data: dict[str, Any], common: dict[str, Any]) -> MatrixItem:
-        """The node evaluated again at the stored arrays (and checked)."""
-        from quizgrad.formats.keyfile import matrix_from_json
+    def computed(self, item: MatrixItem, numbers: Any) -> dict[str, Any]:
+        """The node's output."""
+        return {"output": numbers(item.point.output)}
 
-        return matrix_from_json(data, common)
+    def rebuilt(self, data: dict[str, Any], shapes: dict[str, Any], labels: dict[str, Any],
+                inputs: dict[str, Any], upstream: Any, ask: tuple[str, ...]) -> dict[str, Any]:
+        """The node and its point (the stored answers compared entry by entry)."""
+        from quizgrad.formats.keyfile import flat_pairs, verify
+        from quizgrad.math.matrix import Array, parse_matrix
+        from quizgrad.math.matrix_eval import evaluate, exact_array
+
+        node = parse_matrix(data["node"], shapes, labels)
+        point = evaluate(node, inputs, exact_array(upstream, node.output.shape))
+        self.asked_among(data, ask, node.inputs, f"inputs of {node.text}")
+        for name, stored in data.get("answer", {}).items():
+            computed = point.gradients[name]
+            flat = Array(computed.shape, computed.entries).nested()
+            verify({"id": data["id"], "answer": flat_pairs(stored, flat, name)},
+                   flat_pairs(flat, flat, name))
+        return {"node": node, "point": point}
 
     def verify(self, template: Any, item: MatrixItem, summary: Any) -> float:
         """Every entry of every gradient against a finite difference."""

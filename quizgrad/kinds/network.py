@@ -7,13 +7,7 @@ from typing import Any
 from quizgrad.bank.arrays import read_network
 from quizgrad.bank.templates import NetworkTemplate
 from quizgrad.formats.drawing import layout_lines, layout_text
-from quizgrad.items.network import (
-    CANDIDATES,
-    NetworkItem,
-    network_draw,
-    network_from_json,
-    network_json,
-)
+from quizgrad.items.network import CANDIDATES, NetworkItem, network_draw
 from quizgrad.kinds.base import Figure
 from quizgrad.kinds.matrix import ArrayKind
 
@@ -66,17 +60,37 @@ class NetworkKind(ArrayKind):
         layout = item.layout(reveal)
         return Figure(layout_lines(layout), layout.width, tuple(item.lines()), arrays)
 
-    def to_json(self, item: NetworkItem, mistakes: bool) -> dict[str, Any]:
-        """The circuit, shapes, exact arrays, every value, answers and mistakes."""
-        from quizgrad.formats.keyfile import mistakes_json
+    def formula(self, item: NetworkItem) -> tuple[str, str]:
+        """The circuit, one layer after another."""
+        return "circuit", "; ".join(layer.line for layer in item.network.layers)
 
-        data = network_json(item)
-        data["mistakes"] = mistakes_json(item) if mistakes else None
-        return data
+    def labels(self, item: NetworkItem) -> tuple[tuple[str, tuple[int, ...]], ...]:
+        """The circuit's class indices."""
+        return item.network.labels
 
-    def from_json(self, data: dict[str, Any], common: dict[str, Any]) -> NetworkItem:
-        """The circuit evaluated again at the stored arrays (and checked)."""
-        return network_from_json(data, common)
+    def computed(self, item: NetworkItem, numbers: Any) -> dict[str, Any]:
+        """Every layer's value."""
+        return {"values": {layer.name: numbers(item.point.values[layer.name])
+                           for layer in item.network.layers}}
+
+    def rebuilt(self, data: dict[str, Any], shapes: dict[str, Any], labels: dict[str, Any],
+                inputs: dict[str, Any], upstream: Any, ask: tuple[str, ...]) -> dict[str, Any]:
+        """The circuit and its point (each stored answer within 1e-9 of the engine's)."""
+        from quizgrad.math.matrix_eval import exact_array
+        from quizgrad.math.network import evaluate, parse_network
+
+        network = parse_network(data["circuit"], shapes, labels)
+        point = evaluate(network, inputs, exact_array(upstream, network.shapes[network.output]))
+        self.asked_among(data, ask, network.names, f"values of {network.text}")
+        for name, stored in data.get("answer", {}).items():
+            computed = point.gradients[name]
+            flat = _flat(stored)
+            if len(flat) != len(computed.entries) or not all(
+                    abs(float(a) - float(b)) <= 1e-9 * max(1.0, abs(float(b)))
+                    for a, b in zip(flat, computed.entries, strict=True)):
+                raise ValueError(f"item {data['id']}: the stored answer for {name} is not "
+                                 "what the engine gives; was the key edited?")
+        return {"network": network, "point": point}
 
     def verify(self, template: Any, item: NetworkItem, summary: Any) -> float:
         """Every entry of every input's gradient against a finite difference."""
@@ -91,3 +105,9 @@ class NetworkKind(ArrayKind):
     def arrays(self, item: NetworkItem) -> tuple[dict[str, Any], dict[str, Any]]:
         """Every value and G; the circuit's class labels."""
         return {**item.point.values, "G": item.upstream}, dict(item.network.labels)
+
+
+def _flat(value: Any) -> list[Any]:
+    if isinstance(value, list):
+        return [e for v in value for e in _flat(v)]
+    return [value]
