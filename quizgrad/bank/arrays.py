@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import sympy as sp
 
@@ -34,9 +34,15 @@ from quizgrad.errors import ExprError
 from quizgrad.math.matrix import MAX_ENTRIES, Shape, parse_matrix
 from quizgrad.math.network import Network, parse_network
 
+if TYPE_CHECKING:
+    from quizgrad.math.engine import Node
+
 
 class Reader(Protocol):
-    """What this module needs of the bank reader (:mod:`quizgrad.bank.load` passes its own)."""
+    """What a kind may ask of the bank reader to read its entry (:mod:`quizgrad.bank.load`).
+
+    Each method records its problems on the reader with the file's line and the field.
+    """
 
     def problem(self, line: int, message: str, field: str | None = None) -> Exception:
         """Record a problem at ``line`` and return the exception that stops this field."""
@@ -63,6 +69,22 @@ class Reader(Protocol):
 
     def placeholders(self, prompt: str, names: set[str], item: YamlMap, tid: str) -> None:
         """Check a prompt's placeholders against ``names``."""
+
+    def mapping(self, value: Any, line: int, field: str, allowed: set[str]) -> YamlMap:
+        """A mapping with only ``allowed`` keys (unknown ones are problems)."""
+
+    def names(self, item: YamlMap, tid: str, *, specs: bool) -> dict[str, Any]:
+        """The ``inputs``: names -> how each is drawn (``specs``), or only the names."""
+
+    def node(self, item: YamlMap, tid: str, names: Iterable[str]) -> Node:
+        """The ``node`` formula in ``names``."""
+
+    def parsed(self, build: Any, line: int, field: str) -> Any:
+        """``build()``, its ExprError or GradientError a problem at ``line``."""
+
+    def mistake_id(self, value: Any, line: int, field: str) -> str:
+        """A known mistake id."""
+
 
 MAX_SIDE = 8
 RESERVED = {"G": "stands for the upstream gradient in prompts, rules and test answers",

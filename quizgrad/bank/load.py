@@ -35,7 +35,6 @@ from quizgrad.bank.templates import (
 from quizgrad.bank.yamlio import YamlError, YamlMap, as_map, line_of, load
 from quizgrad.errors import BankError, ExprError, Problem
 from quizgrad.math import expr as ex
-from quizgrad.math.circuit import parse_circuit
 from quizgrad.math.engine import Node
 from quizgrad.math.numeric import Tolerance, decimal_rational
 from quizgrad.mistakes.catalog import BY_ID
@@ -151,8 +150,8 @@ def keys(kind: Kind) -> frozenset[str]:
     return COMMON_KEYS | kind.keys
 
 
-class _FieldError(Exception):
-    """Internal: a field could not be read; the problem is already recorded."""
+class FieldError(Exception):
+    """A field could not be read; the problem is already recorded (the reader goes on)."""
 
 
 class _Reader:
@@ -164,9 +163,9 @@ class _Reader:
         self.problems: list[Problem] = []
         self.ids: dict[str, int] = {}
 
-    def problem(self, line: int, message: str, field: str | None = None) -> _FieldError:
+    def problem(self, line: int, message: str, field: str | None = None) -> FieldError:
         self.problems.append(Problem(self.file, line, message, field or None))
-        return _FieldError()
+        return FieldError()
 
     def mapping(self, value: Any, line: int, field: str, allowed: set[str]) -> YamlMap:
         if not isinstance(value, dict):
@@ -196,7 +195,7 @@ class _Reader:
     def bank(self, data: Any, sha256: str) -> Bank:
         try:
             top = self.mapping(data, 1, "", {"bank", "title", "defaults", "templates"})
-        except _FieldError:
+        except FieldError:
             return Bank(self.stem, self.stem, self.file, sha256, ())
         name = self.optional(top, "bank", self.stem, self.text, "bank")
         title = self.optional(top, "title", name, self.text, "title")
@@ -210,7 +209,7 @@ class _Reader:
         for index, item in enumerate(raw):
             try:
                 templates.append(self.template(item, raw.line_of(index), name, defaults))
-            except _FieldError:
+            except FieldError:
                 continue
         return Bank(name, title, self.file, sha256, tuple(templates))
 
@@ -219,7 +218,7 @@ class _Reader:
             return default
         try:
             return read(mapping[key], mapping.line_of(key), field)
-        except _FieldError:
+        except FieldError:
             return default
 
     def defaults(self, top: YamlMap) -> dict[str, Any]:
@@ -229,7 +228,7 @@ class _Reader:
         try:
             raw = self.mapping(top["defaults"], top.line_of("defaults"), "defaults",
                                {"points", "tolerance"})
-        except _FieldError:
+        except FieldError:
             return out
         out["points"] = self.optional(raw, "points", 1.0, self.points, "defaults.points")
         out["tolerance"] = self.optional(raw, "tolerance", Tolerance(), self.tolerance,
@@ -282,7 +281,7 @@ class _Reader:
         common = self.common(item, tid, kind, bank, defaults)
         template = kind.read(self, item, tid, common)
         if len(self.problems) > before:
-            raise _FieldError()
+            raise FieldError()
         return template
 
     def common(self, item: YamlMap, tid: str, kind: Kind, bank: str,
@@ -300,7 +299,7 @@ class _Reader:
                 continue
             try:
                 out[key] = need(key, read)
-            except _FieldError:
+            except FieldError:
                 out[key] = ""
         out["explanation"] = self.optional(
             item, "explanation", "", lambda v, ln, f: self.text(v, ln, f, empty=True),
@@ -336,7 +335,7 @@ class _Reader:
                     self.mistake_id(mistake, entry.line_of("mistakes"), f"{where}.mistakes")
                 out.append(SampleAnswer(entry["answer"], verdict, tuple(mistakes),
                                         entry.line))
-            except _FieldError:
+            except FieldError:
                 continue
         return tuple(out)
 
@@ -364,7 +363,7 @@ class _Reader:
                 continue
             out[name] = None
             if specs:
-                with contextlib.suppress(_FieldError):
+                with contextlib.suppress(FieldError):
                     out[name] = self.number_spec(spec, lines[name], f"{field}.{name}")
         return out
 
@@ -453,43 +452,6 @@ class _Reader:
             return number
         raise self.problem(line, f"must be a number, not {_kind(value)}", field)
 
-    def wire(self, item: YamlMap, tid: str, common: dict[str, Any]) -> WireTemplate:
-        specs = self.names(item, tid, specs=True)
-        node = self.node(item, tid, specs)
-        upstream = NumberSpec("fixed", (sp.S.One,))
-        if "upstream" in item:
-            upstream = self.number_spec(item["upstream"], item.line_of("upstream"),
-                                        f"{tid}.upstream")
-        ask = self.ask(item, tid, specs, default=tuple(specs))
-        kinks = self.optional(item, "allow_kinks", False, self.flag, f"{tid}.allow_kinks")
-        names = {*specs, "node", "upstream", "inputs", "wires"} | (
-            set() if "g" in specs else {"g"})
-        self.placeholders(common["prompt"], names, item, tid)
-        return WireTemplate(**common, node=node, inputs=tuple(specs.items()),
-                            upstream=upstream, ask=ask, allow_kinks=kinks)
-
-    def circuit(self, item: YamlMap, tid: str, common: dict[str, Any]) -> CircuitTemplate:
-        specs = self.names(item, tid, specs=True)
-        field = f"{tid}.circuit"
-        if "circuit" not in item:
-            raise self.problem(item.line, "missing required key 'circuit'", field)
-        raw = item["circuit"]
-        text = "\n".join(map(str, raw)) if isinstance(raw, list) else self.text(
-            raw, item.line_of("circuit"), field)
-        circuit = self.parsed(lambda: parse_circuit(text, tuple(specs)),
-                              item.line_of("circuit"), field)
-        upstream = NumberSpec("fixed", (sp.S.One,))
-        if "upstream" in item:
-            upstream = self.number_spec(item["upstream"], item.line_of("upstream"),
-                                        f"{tid}.upstream")
-        ask = self.ask(item, tid, circuit.names, default=tuple(specs))
-        kinks = self.optional(item, "allow_kinks", False, self.flag, f"{tid}.allow_kinks")
-        names = {*specs, "circuit", "upstream", "inputs", "wires", "output"} | (
-            set() if "g" in specs else {"g"})
-        self.placeholders(common["prompt"], names, item, tid)
-        return CircuitTemplate(**common, circuit=circuit, inputs=tuple(specs.items()),
-                               upstream=upstream, ask=ask, allow_kinks=kinks)
-
     def ask(self, item: YamlMap, tid: str, known: Iterable[str],
             default: tuple[str, ...]) -> tuple[str, ...]:
         """The asked wires or values: a name or a list of names, each once."""
@@ -506,71 +468,6 @@ class _Reader:
         if len(set(ask)) != len(ask) or not ask:
             raise self.problem(item.line_of("ask"), "list each wire once", f"{tid}.ask")
         return ask
-
-    def local(self, item: YamlMap, tid: str, common: dict[str, Any]) -> LocalTemplate:
-        names = list(self.names(item, tid, specs=False))
-        node = self.node(item, tid, names)
-        wrt = item.get("wrt", names[0] if len(names) == 1 else None)
-        if wrt not in names:
-            raise self.problem(item.line_of("wrt"), "must name one of the inputs",
-                               f"{tid}.wrt")
-        let: list[tuple[str, sp.Expr]] = []
-        if "let" in item:
-            raw = self.mapping(item["let"], item.line_of("let"), f"{tid}.let",
-                               set(item["let"]) if isinstance(item["let"], dict) else set())
-            for name, text in raw.items():
-                field = f"{tid}.let.{name}"
-                why = ex.check_name(name) if isinstance(name, str) else "must be a name"
-                if why or name in names:
-                    self.problem(raw.line_of(name), why or "already an input name", field)
-                    continue
-                source = self.text(text, raw.line_of(name), field)
-                let.append((name, self.parsed(lambda s=source: ex.parse(s, names),
-                                              raw.line_of(name), field)))
-        self.placeholders(common["prompt"], {"node", "wrt", *names}, item, tid)
-        return LocalTemplate(**common, node=node, wrt=wrt, let=tuple(let))
-
-    def choice(self, item: YamlMap, tid: str, common: dict[str, Any]) -> ChoiceTemplate:
-        field = f"{tid}.choices"
-        raw = item.get("choices")
-        if not isinstance(raw, list) or len(raw) < 2:
-            raise self.problem(item.line_of("choices"), "needs a list of at least two choices",
-                               field)
-        if len(raw) > 26:
-            raise self.problem(item.line_of("choices"), "at most 26 choices", field)
-        choices = []
-        for index, entry in enumerate(raw):
-            where = f"{field}[{index}]"
-            try:
-                if isinstance(entry, (str, int, float)) and not isinstance(entry, bool):
-                    entry = {"text": entry}
-                data = self.mapping(entry, raw.line_of(index), where,
-                                    {"text", "correct", "mistake", "feedback"})
-                text = self.text(data.get("text"), data.line_of("text"), f"{where}.text")
-                correct = self.optional(data, "correct", False, self.flag, f"{where}.correct")
-                mistake = self.optional(data, "mistake", None, self.mistake_id,
-                                        f"{where}.mistake")
-                if correct and mistake:
-                    self.problem(data.line_of("mistake"), "a correct choice has no mistake",
-                                 where)
-                feedback = self.optional(data, "feedback", None, self.text, f"{where}.feedback")
-                choices.append(Choice(text, correct, mistake, feedback))
-            except _FieldError:
-                continue
-        if sum(c.correct for c in choices) != 1 and len(choices) == len(raw):
-            self.problem(item.line_of("choices"), "exactly one choice must be correct: true",
-                         field)
-        if len({c.text for c in choices}) != len(choices):
-            self.problem(item.line_of("choices"), "two choices have the same text", field)
-        shuffle = self.optional(item, "shuffle", False, self.flag, f"{tid}.shuffle")
-        return ChoiceTemplate(**common, choices=tuple(choices), shuffle=shuffle)
-
-    def truefalse(self, item: YamlMap, tid: str, common: dict[str, Any]) -> TrueFalseTemplate:
-        if "answer" not in item:
-            raise self.problem(item.line, "missing required key 'answer'", f"{tid}.answer")
-        answer = self.flag(item["answer"], item.line_of("answer"), f"{tid}.answer")
-        mistake = self.optional(item, "mistake", None, self.mistake_id, f"{tid}.mistake")
-        return TrueFalseTemplate(**common, answer=answer, mistake=mistake)
 
     def mistake_id(self, value: Any, line: int, field: str) -> str:
         if not isinstance(value, str) or not _MISTAKE_ID.fullmatch(value):

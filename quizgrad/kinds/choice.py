@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from quizgrad.bank.templates import ChoiceTemplate
+from quizgrad.bank.load import FieldError
+from quizgrad.bank.templates import Choice, ChoiceTemplate
 from quizgrad.grading.judge import WRONG, Part, choice_part
 from quizgrad.grading.response import read_choice
 from quizgrad.items.base import LETTERS, ChoiceItem, choice_item
 from quizgrad.kinds.base import Figure, Kind
 from quizgrad.mistakes.catalog import BY_ID
+
+if TYPE_CHECKING:
+    from quizgrad.bank.arrays import Reader
 
 
 class ChoiceKind(Kind):
@@ -21,9 +25,43 @@ class ChoiceKind(Kind):
     keys = frozenset({"choices", "shuffle"})
     required = ("choices", "prompt")
 
-    def read(self, reader: Any, data: Any, tid: str, common: dict[str, Any]) -> ChoiceTemplate:
+    def read(self, reader: Reader, data: Any, tid: str, common: dict[str, Any]) -> ChoiceTemplate:
         """choices (text, correct, mistake, feedback), shuffle."""
-        return reader.choice(data, tid, common)  # type: ignore[no-any-return]
+        field = f"{tid}.choices"
+        raw = data.get("choices")
+        if not isinstance(raw, list) or len(raw) < 2:
+            raise reader.problem(data.line_of("choices"),
+                                 "needs a list of at least two choices", field)
+        if len(raw) > 26:
+            raise reader.problem(data.line_of("choices"), "at most 26 choices", field)
+        choices = []
+        for index, entry in enumerate(raw):
+            where = f"{field}[{index}]"
+            try:
+                if isinstance(entry, (str, int, float)) and not isinstance(entry, bool):
+                    entry = {"text": entry}
+                fields = reader.mapping(entry, raw.line_of(index), where,
+                                        {"text", "correct", "mistake", "feedback"})
+                text = reader.text(fields.get("text"), fields.line_of("text"), f"{where}.text")
+                correct = reader.optional(fields, "correct", False, reader.flag,
+                                          f"{where}.correct")
+                mistake = reader.optional(fields, "mistake", None, reader.mistake_id,
+                                          f"{where}.mistake")
+                if correct and mistake:
+                    reader.problem(fields.line_of("mistake"), "a correct choice has no mistake",
+                                   where)
+                feedback = reader.optional(fields, "feedback", None, reader.text,
+                                           f"{where}.feedback")
+                choices.append(Choice(text, correct, mistake, feedback))
+            except FieldError:
+                continue
+        if sum(c.correct for c in choices) != 1 and len(choices) == len(raw):
+            reader.problem(data.line_of("choices"), "exactly one choice must be correct: true",
+                           field)
+        if len({c.text for c in choices}) != len(choices):
+            reader.problem(data.line_of("choices"), "two choices have the same text", field)
+        shuffle = reader.optional(data, "shuffle", False, reader.flag, f"{tid}.shuffle")
+        return ChoiceTemplate(**common, choices=tuple(choices), shuffle=shuffle)
 
     def variant(self, template: ChoiceTemplate, stream: Any) -> ChoiceItem:
         """The choices, shuffled by the variant's stream if asked."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from quizgrad.bank.templates import CircuitTemplate
 from quizgrad.formats.drawing import layout_lines, layout_text
@@ -10,7 +10,11 @@ from quizgrad.grading.judge import Part
 from quizgrad.items.circuit import CircuitItem, circuit_draw, layout_for, profile_of
 from quizgrad.kinds.base import Figure
 from quizgrad.kinds.node import WiresKind
+from quizgrad.math.circuit import parse_circuit
 from quizgrad.math.numeric import json_number
+
+if TYPE_CHECKING:
+    from quizgrad.bank.arrays import Reader
 
 
 class CircuitKind(WiresKind):
@@ -27,9 +31,25 @@ class CircuitKind(WiresKind):
     cost = 2
     what = "value"
 
-    def read(self, reader: Any, data: Any, tid: str, common: dict[str, Any]) -> CircuitTemplate:
+    def read(self, reader: Reader, data: Any, tid: str, common: dict[str, Any]) -> CircuitTemplate:
         """circuit, inputs, upstream, ask, allow_kinks."""
-        return reader.circuit(data, tid, common)  # type: ignore[no-any-return]
+        specs = reader.names(data, tid, specs=True)
+        field = f"{tid}.circuit"
+        if "circuit" not in data:
+            raise reader.problem(data.line, "missing required key 'circuit'", field)
+        raw = data["circuit"]
+        text = "\n".join(map(str, raw)) if isinstance(raw, list) else reader.text(
+            raw, data.line_of("circuit"), field)
+        circuit = reader.parsed(lambda: parse_circuit(text, tuple(specs)),
+                                data.line_of("circuit"), field)
+        upstream = self.upstream(reader, data, tid)
+        ask = reader.ask(data, tid, circuit.names, default=tuple(specs))
+        names = {*specs, "circuit", "upstream", "inputs", "wires", "output"} | (
+            set() if "g" in specs else {"g"})
+        reader.placeholders(common["prompt"], names, data, tid)
+        return CircuitTemplate(**common, circuit=circuit, inputs=tuple(specs.items()),
+                               upstream=upstream, ask=ask,
+                               allow_kinks=self.kinks(reader, data, tid))
 
     def variant(self, template: CircuitTemplate, stream: Any) -> CircuitItem:
         """A discriminating draw."""

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import sympy as sp
 
 from quizgrad.bank.templates import LocalTemplate
 from quizgrad.grading.judge import Part, local_part
 from quizgrad.grading.response import read_formula
 from quizgrad.items.base import LocalItem, local_item
 from quizgrad.kinds.base import Kind
+from quizgrad.math import expr as ex
 from quizgrad.math.expr import to_text
+
+if TYPE_CHECKING:
+    from quizgrad.bank.arrays import Reader
 
 
 class LocalKind(Kind):
@@ -24,9 +30,29 @@ class LocalKind(Kind):
     prompt = "What is the local gradient df/d{wrt} of the node f = {node}?"
     exported = False  # an LMS's own question types cannot check a formula
 
-    def read(self, reader: Any, data: Any, tid: str, common: dict[str, Any]) -> LocalTemplate:
+    def read(self, reader: Reader, data: Any, tid: str, common: dict[str, Any]) -> LocalTemplate:
         """node, inputs (names), wrt, let."""
-        return reader.local(data, tid, common)  # type: ignore[no-any-return]
+        names = list(reader.names(data, tid, specs=False))
+        node = reader.node(data, tid, names)
+        wrt = data.get("wrt", names[0] if len(names) == 1 else None)
+        if wrt not in names:
+            raise reader.problem(data.line_of("wrt"), "must name one of the inputs",
+                                 f"{tid}.wrt")
+        let: list[tuple[str, sp.Expr]] = []
+        if "let" in data:
+            raw = reader.mapping(data["let"], data.line_of("let"), f"{tid}.let",
+                                 set(data["let"]) if isinstance(data["let"], dict) else set())
+            for name, text in raw.items():
+                field = f"{tid}.let.{name}"
+                why = ex.check_name(name) if isinstance(name, str) else "must be a name"
+                if why or name in names:
+                    reader.problem(raw.line_of(name), why or "already an input name", field)
+                    continue
+                source = reader.text(text, raw.line_of(name), field)
+                let.append((name, reader.parsed(lambda s=source: ex.parse(s, names),
+                                                raw.line_of(name), field)))
+        reader.placeholders(common["prompt"], {"node", "wrt", *names}, data, tid)
+        return LocalTemplate(**common, node=node, wrt=wrt, let=tuple(let))
 
     def schema(self, table: dict[str, Any]) -> dict[str, Any]:
         """The inputs may be only names."""

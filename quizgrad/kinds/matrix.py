@@ -6,7 +6,7 @@ Also :class:`ArrayKind`, what every kind answered in arrays shares (networks are
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from quizgrad.bank.arrays import read_matrix
 from quizgrad.bank.templates import MatrixTemplate
@@ -16,6 +16,9 @@ from quizgrad.grading.response_array import read_array
 from quizgrad.items.matrix import ArrayItem, MatrixItem, matrix_draw, profile_of, show
 from quizgrad.items.network import size
 from quizgrad.kinds.base import Figure, Kind
+
+if TYPE_CHECKING:
+    from quizgrad.bank.arrays import Reader
 
 
 class ArrayKind(Kind):
@@ -230,7 +233,7 @@ class MatrixKind(ArrayKind):
               "upstream gradient G = {upstream}. What gradient does it send to {wires}?")
     cost = 3
 
-    def read(self, reader: Any, data: Any, tid: str, common: dict[str, Any]) -> MatrixTemplate:
+    def read(self, reader: Reader, data: Any, tid: str, common: dict[str, Any]) -> MatrixTemplate:
         """node, inputs (arrays or shapes), upstream, ask."""
         return read_matrix(reader, data, tid, common)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from quizgrad.bank.arrays import read_network
 from quizgrad.bank.templates import NetworkTemplate
@@ -10,6 +10,9 @@ from quizgrad.formats.drawing import layout_lines, layout_text
 from quizgrad.items.network import CANDIDATES, NetworkItem, network_draw
 from quizgrad.kinds.base import Figure
 from quizgrad.kinds.matrix import ArrayKind
+
+if TYPE_CHECKING:
+    from quizgrad.bank.arrays import Reader
 
 
 class NetworkKind(ArrayKind):
@@ -24,7 +27,7 @@ class NetworkKind(ArrayKind):
               "{output} receives the upstream gradient {upstream}. What gradient arrives at "
               "{wires}? Each has the shape of its value.")
 
-    def read(self, reader: Any, data: Any, tid: str, common: dict[str, Any]) -> NetworkTemplate:
+    def read(self, reader: Reader, data: Any, tid: str, common: dict[str, Any]) -> NetworkTemplate:
         """circuit (one layer a line), inputs, upstream, ask, labels."""
         return read_network(reader, data, tid, common)
 

@@ -6,15 +6,20 @@ judged against the catalog's predictions, exported as numerical questions.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from quizgrad.bank.templates import WireTemplate
+import sympy as sp
+
+from quizgrad.bank.templates import NumberSpec, WireTemplate
 from quizgrad.formats.drawing import WireLabel, circuit, plain
 from quizgrad.grading.judge import Part, wire_parts
 from quizgrad.grading.response import read_number
 from quizgrad.items.base import WireItem, draw_wire, profile_of, wire_draw
 from quizgrad.kinds.base import Figure, Kind
 from quizgrad.math.numeric import fmt, json_number
+
+if TYPE_CHECKING:
+    from quizgrad.bank.arrays import Reader
 
 
 class WiresKind(Kind):
@@ -23,6 +28,20 @@ class WiresKind(Kind):
     draws = True
     verb = "sent"
     what = "wire"  # how a question names one asked part
+
+    @staticmethod
+    def upstream(reader: Reader, data: Any, tid: str) -> NumberSpec:
+        """How the upstream gradient is drawn (1 unless the bank says)."""
+        if "upstream" not in data:
+            return NumberSpec("fixed", (sp.S.One,))
+        return reader.number_spec(data["upstream"], data.line_of("upstream"),
+                                  f"{tid}.upstream")
+
+    @staticmethod
+    def kinks(reader: Reader, data: Any, tid: str) -> bool:
+        """Whether draws may sit on a kink (allow_kinks)."""
+        return reader.optional(data, "allow_kinks", False, reader.flag,
+                               f"{tid}.allow_kinks")
 
     def asked(self, item: Any) -> tuple[str, ...]:
         """Every asked wire, each answered at its own prompt when there are several."""
@@ -94,9 +113,17 @@ class WireKind(WiresKind):
               "upstream gradient {upstream}. What gradient does it send back on {wires}?")
     cost = 1
 
-    def read(self, reader: Any, data: Any, tid: str, common: dict[str, Any]) -> WireTemplate:
+    def read(self, reader: Reader, data: Any, tid: str, common: dict[str, Any]) -> WireTemplate:
         """node, inputs, upstream, ask, allow_kinks."""
-        return reader.wire(data, tid, common)  # type: ignore[no-any-return]
+        specs = reader.names(data, tid, specs=True)
+        node = reader.node(data, tid, specs)
+        upstream = self.upstream(reader, data, tid)
+        ask = reader.ask(data, tid, specs, default=tuple(specs))
+        names = {*specs, "node", "upstream", "inputs", "wires"} | (
+            set() if "g" in specs else {"g"})
+        reader.placeholders(common["prompt"], names, data, tid)
+        return WireTemplate(**common, node=node, inputs=tuple(specs.items()),
+                            upstream=upstream, ask=ask, allow_kinks=self.kinks(reader, data, tid))
 
     def variant(self, template: WireTemplate, stream: Any) -> WireItem:
         """A discriminating draw."""

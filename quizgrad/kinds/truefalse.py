@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from quizgrad.bank.templates import TrueFalseTemplate
 from quizgrad.grading.judge import Part, truefalse_part
@@ -10,6 +10,9 @@ from quizgrad.grading.response import read_boolean
 from quizgrad.items.base import TrueFalseItem, truefalse_item
 from quizgrad.kinds.base import Kind
 from quizgrad.mistakes.catalog import BY_ID
+
+if TYPE_CHECKING:
+    from quizgrad.bank.arrays import Reader
 
 
 class TrueFalseKind(Kind):
@@ -21,10 +24,14 @@ class TrueFalseKind(Kind):
     keys = frozenset({"answer", "mistake"})
     required = ("answer", "prompt")
 
-    def read(self, reader: Any, data: Any, tid: str, common: dict[str, Any]
+    def read(self, reader: Reader, data: Any, tid: str, common: dict[str, Any]
              ) -> TrueFalseTemplate:
         """answer, mistake."""
-        return reader.truefalse(data, tid, common)  # type: ignore[no-any-return]
+        if "answer" not in data:
+            raise reader.problem(data.line, "missing required key 'answer'", f"{tid}.answer")
+        answer = reader.flag(data["answer"], data.line_of("answer"), f"{tid}.answer")
+        mistake = reader.optional(data, "mistake", None, reader.mistake_id, f"{tid}.mistake")
+        return TrueFalseTemplate(**common, answer=answer, mistake=mistake)
 
     def variant(self, template: TrueFalseTemplate, stream: Any) -> TrueFalseItem:
         """The only variant."""
