@@ -37,7 +37,9 @@ def unregister(name: str) -> None:
 
 
 def _loaded() -> dict[str, Kind]:
-    if not _BY_TYPE:
+    import sys
+
+    if "quizgrad.kinds" not in sys.modules:
         from quizgrad import kinds  # noqa: F401  (registers the bundled kinds)
     return _BY_TYPE
 
@@ -55,7 +57,10 @@ def kind_named(name: str) -> Kind:
 def kind_of(thing: Item | Template) -> Kind:
     """The kind of an item or a template."""
     _loaded()
-    return _BY_CLASS[type(thing)]
+    for cls in type(thing).__mro__:  # a subclass of an item class is of its kind
+        if cls in _BY_CLASS:
+            return _BY_CLASS[cls]
+    raise KeyError(f"no kind is registered for {type(thing).__name__}")
 
 
 def drawn_types() -> tuple[str, ...]:

@@ -147,11 +147,11 @@ class ForwardKind(Kind):
 BANK = """\
 bank: forward
 templates:
-  - id: forward-mul
+  - id: forward-add
     type: forward
     title: A forward pass
     node: "x + y"
-    inputs: {x: {int: [2, 9]}, y: {int: [2, 9]}}
+    inputs: {x: {int: [2, 9]}, y: {int: [10, 19]}}  # x + y is never x * y here
     tests:
       - {answer: "nope", verdict: invalid}
 """
@@ -181,16 +181,16 @@ def test_a_new_kind_in_one_module_goes_through_check_generate_take_grade_and_exp
     sheet = next(out.glob("**/*v01*.md")).read_text(encoding="utf-8")
     assert "- f = ______" in sheet and "x + y" in sheet
     blank = next(p for p in out.glob("**/*v01*.yaml")).read_text(encoding="utf-8")
-    assert "forward-mul:" in blank
+    assert "forward-add:" in blank
 
     first = items[0]
     x, y = (Fraction(first["inputs_exact"][n]) for n in ("x", "y"))
     right = x + y
     answers = tmp_path / "in"
     answers.mkdir()
-    (answers / "v01.yaml").write_text(f"student: v01\nanswers:\n  forward-mul: {right}\n",
+    (answers / "v01.yaml").write_text(f"student: v01\nanswers:\n  forward-add: {right}\n",
                                       encoding="utf-8")
-    (answers / "v02.yaml").write_text("student: v02\nanswers:\n  forward-mul: "
+    (answers / "v02.yaml").write_text("student: v02\nanswers:\n  forward-add: "
                                       f"{_product_of(items[1])}\n", encoding="utf-8")
     graded = run("grade", str(out / "key.json"), str(answers), "--out", str(tmp_path / "g"))
     assert graded.exit_code == 0, graded.stdout + graded.stderr

@@ -140,8 +140,7 @@ def fraction(text: str | int) -> Fraction:
     """'-3/10' -> Fraction(-3, 10): the exact numbers of the key (remembered: they repeat)."""
     if isinstance(text, int):
         return Fraction(text)
-    top, _, bottom = str(text).partition("/")
-    return Fraction(int(top), int(bottom or 1))
+    return Fraction(str(text))  # '-3/10', '2', and a hand-edited '0.25' alike
 
 
 def item_from_json(data: dict[str, Any]) -> Item:
@@ -153,7 +152,7 @@ def item_from_json(data: dict[str, Any]) -> Item:
               "explanation": str(data.get("explanation", "")), "points": float(data["points"]),
               "tolerance": tolerance}
     try:
-        kind = kind_named(data["type"])
+        kind = kind_named(str(data["type"]) if isinstance(data["type"], str) else "")
     except KeyError:
         raise ValueError(f"unknown item type {data['type']!r}") from None
     return kind.from_json(data, common)
