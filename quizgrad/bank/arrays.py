@@ -142,15 +142,22 @@ def _inputs(reader: Reader, item: YamlMap, tid: str
     return arrays, labels
 
 
-def read_network(reader: Reader, item: YamlMap, tid: str, common: dict[str, Any]
-                 ) -> NetworkTemplate:
-    """A network template (a circuit of arrays) from its YAML mapping."""
+def circuit_text(reader: Reader, item: YamlMap, tid: str) -> str:
+    """A template's ``circuit``: one line of text per node, or a list of lines."""
     field = f"{tid}.circuit"
     if "circuit" not in item:
         raise reader.problem(item.line, "missing required key 'circuit'", field)
     raw = item["circuit"]
-    text = "\n".join(map(str, raw)) if isinstance(raw, list) else reader.text(
-        raw, item.line_of("circuit"), field)
+    if isinstance(raw, list):
+        return "\n".join(map(str, raw))
+    return reader.text(raw, item.line_of("circuit"), field)
+
+
+def read_network(reader: Reader, item: YamlMap, tid: str, common: dict[str, Any]
+                 ) -> NetworkTemplate:
+    """A network template (a circuit of arrays) from its YAML mapping."""
+    field = f"{tid}.circuit"
+    text = circuit_text(reader, item, tid)
     if "inputs" not in item or not isinstance(item["inputs"], dict) or not item["inputs"]:
         raise reader.problem(item.line_of("inputs") if "inputs" in item else item.line,
                              "must map each input name to a matrix, a vector or a number",

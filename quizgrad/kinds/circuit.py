@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from quizgrad.bank.arrays import circuit_text
 from quizgrad.bank.templates import CircuitTemplate
 from quizgrad.formats.drawing import layout_lines, layout_text
 from quizgrad.grading.judge import Part
@@ -34,14 +35,9 @@ class CircuitKind(WiresKind):
     def read(self, reader: Reader, data: Any, tid: str, common: dict[str, Any]) -> CircuitTemplate:
         """circuit, inputs, upstream, ask, allow_kinks."""
         specs = reader.names(data, tid, specs=True)
-        field = f"{tid}.circuit"
-        if "circuit" not in data:
-            raise reader.problem(data.line, "missing required key 'circuit'", field)
-        raw = data["circuit"]
-        text = "\n".join(map(str, raw)) if isinstance(raw, list) else reader.text(
-            raw, data.line_of("circuit"), field)
+        text = circuit_text(reader, data, tid)
         circuit = reader.parsed(lambda: parse_circuit(text, tuple(specs)),
-                                data.line_of("circuit"), field)
+                                data.line_of("circuit"), f"{tid}.circuit")
         upstream = self.upstream(reader, data, tid)
         ask = reader.ask(data, tid, circuit.names, default=tuple(specs))
         names = {*specs, "circuit", "upstream", "inputs", "wires", "output"} | (

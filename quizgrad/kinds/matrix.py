@@ -76,10 +76,6 @@ class ArrayKind(Kind):
 
         return [item.forward_line()] + [matrix_solution(item, n) for n in item.ask]
 
-    def drawing(self, item: ArrayItem, reveal: bool) -> list[list[Any]]:
-        """The drawing with shapes on the wires."""
-        raise NotImplementedError
-
     def markdown(self, item: ArrayItem) -> list[str]:
         """The drawing and the arrays as text, then a blank per asked input."""
         arrays = [f"{n} = {text}" for n, text in item.shown()]
@@ -119,8 +115,8 @@ class ArrayKind(Kind):
 
     def framed(self, item: ArrayItem, reveal: bool, arrays: tuple[tuple[str, str, bool], ...]
                ) -> Figure:
-        """The figure around ``arrays``: the drawing of the node."""
-        return Figure(self.drawing(item, reveal), arrays=arrays)
+        """The figure around ``arrays``: the kind's drawing."""
+        raise NotImplementedError
 
     def to_json(self, item: ArrayItem, mistakes: bool) -> dict[str, Any]:
         """The formula, shapes, exact arrays, what it computes, answers and mistakes."""
@@ -249,6 +245,11 @@ class MatrixKind(ArrayKind):
     def profile(self, template: MatrixTemplate) -> Any:
         """What the node's draws reach."""
         return profile_of(template)
+
+    def framed(self, item: MatrixItem, reveal: bool, arrays: tuple[tuple[str, str, bool], ...]
+               ) -> Figure:
+        """The node, then the arrays."""
+        return Figure(self.drawing(item, reveal), arrays=arrays)
 
     def drawing(self, item: MatrixItem, reveal: bool) -> list[list[Any]]:
         """The node with shapes on its wires; the asked ones marked until revealed."""
